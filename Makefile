@@ -1,0 +1,44 @@
+# Frontline developer tasks. `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install when the project metadata changes or a top-level package appears (the editable
+# install maps packages by name when it is made).
+STAMP := $(VENV)/.installed
+LINT_PACKAGES := $(wildcard domain readmodel api)
+
+.PHONY: help venv install run test lint fmt clean
+
+help: ## List the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools (when needed)
+
+venv: install
+
+$(STAMP): pyproject.toml $(wildcard */__init__.py)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(STAMP) ## Serve the API (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/frontline serve
+
+test: $(STAMP) ## Run the tests (starts a throwaway PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(LINT_PACKAGES)
+
+fmt: $(STAMP) ## Format and auto-fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the virtualenv and caches (keeps .frontline/ data)
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

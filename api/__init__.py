@@ -1,0 +1,1 @@
+"""HTTP/GraphQL API, configuration, database plumbing and the `frontline` CLI."""

@@ -1,0 +1,5 @@
+"""`python -m api` is `frontline`."""
+
+from api.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""The Starlette application: built once per process by `create_app(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Final, TypedDict
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.config import Settings
+from api.database import Pool, create_pool, eventsourcing_env, resolve_dsn
+from api.migrate import migrate
+from domain.application import Frontline
+from readmodel.projector import Projector
+
+logger = logging.getLogger(__name__)
+
+#: The global position of the last event in the log (0 when empty).
+LOG_POSITION_SQL: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
+_HEALTH_TIMEOUT_SECONDS: Final = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the lifespan builds once and every request shares."""
+
+    settings: Settings
+    dsn: str
+    pool: Pool
+    # The write side. Synchronous (psycopg): call it through asyncio.to_thread.
+    application: Frontline
+
+
+class State(TypedDict):
+    resources: Resources
+
+
+def resources(request: Request) -> Resources:
+    """The shared resources, typed."""
+    found: Resources = request.state.resources
+    return found
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the ASGI app. Nothing connects until the lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[State]:
+        # Starting the embedded server blocks for seconds; keep the event loop free.
+        dsn = await asyncio.to_thread(resolve_dsn, settings)
+        await migrate(dsn)
+        pool = await create_pool(dsn)
+        # Construction connects (psycopg), so keep it off the event loop.
+        application = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
+        stop = asyncio.Event()
+        projecting = None
+        if settings.run_projector:
+            projecting = asyncio.create_task(Projector(dsn).run(stop), name="projector")
+        try:
+            yield {
+                "resources": Resources(
+                    settings=settings, dsn=dsn, pool=pool, application=application
+                )
+            }
+        finally:
+            stop.set()
+            if projecting is not None:
+                await projecting
+            await asyncio.to_thread(application.close)
+            await pool.close()
+
+    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 with the log position while PostgreSQL answers, 503 otherwise."""
+    pool = resources(request).pool
+    try:
+        async with asyncio.timeout(_HEALTH_TIMEOUT_SECONDS):
+            position = await pool.fetchval(LOG_POSITION_SQL)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        logger.warning("health check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+    return JSONResponse({"status": "ok", "position": int(position)})

@@ -1,0 +1,177 @@
+"""`frontline` — serve the API and manage its database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import replace
+from typing import Final
+
+import asyncpg
+import click
+
+from api.app import LOG_POSITION_SQL, create_app
+from api.config import load_settings
+from api.database import eventsourcing_env, resolve_dsn, stop_embedded_server
+from api.migrate import migrate
+from api.sample import load_sample
+from domain.application import Frontline
+from readmodel.events import head_position
+from readmodel.projector import Projector
+from readmodel.rebuild import rebuild as rebuild_read_models
+
+logger = logging.getLogger("frontline")
+
+#: Session advisory lock key held while checking for and loading the sample ("FRONTSMP").
+SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+def main(*, verbose: bool) -> None:
+    """Frontline: an event-sourced database of armed-conflict events.
+
+    Configuration comes from the environment: DATABASE_URL (unset: run an embedded
+    PostgreSQL under FRONTLINE_DATA_DIR, default ./.frontline), FRONTLINE_HOST,
+    FRONTLINE_PORT, FRONTLINE_LOAD_SAMPLE.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # pgserver logs every command it runs at INFO.
+    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (default: FRONTLINE_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default: FRONTLINE_PORT or 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Migrate, load the sample into an empty log (if FRONTLINE_LOAD_SAMPLE), and serve HTTP.
+
+    Runs until interrupted (Ctrl-C).
+    """
+    import uvicorn  # noqa: PLC0415 — only this command needs it
+
+    settings = load_settings()
+    dsn = resolve_dsn(settings)
+    asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
+    # The app gets the resolved DSN, so its lifespan doesn't start pgserver a second time.
+    app = create_app(replace(settings, database_url=dsn))
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, lifespan="on")
+
+
+@main.command(name="migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations (safe to run while servers are up)."""
+    dsn = resolve_dsn(load_settings())
+    applied = asyncio.run(migrate(dsn))
+    for migration in applied:
+        click.echo(f"applied {migration.filename}")
+    if not applied:
+        click.echo("database is up to date")
+
+
+@main.command(name="load-sample")
+@click.option("--force", is_flag=True, help="Load even if the log already holds events.")
+def load_sample_command(*, force: bool) -> None:
+    """Load the bundled sample (the Dec 2024 reports) into an empty log."""
+    dsn = resolve_dsn(load_settings())
+    asyncio.run(_prepare(dsn, load_sample=True, force=force))
+
+
+@main.command(name="db-url")
+def db_url() -> None:
+    """Print the PostgreSQL connection string in use (e.g. for `psql "$(frontline db-url)"`).
+
+    Starts the embedded server if DATABASE_URL is unset.
+    """
+    click.echo(resolve_dsn(load_settings()))
+
+
+@main.command(name="stop-db")
+def stop_db() -> None:
+    """Stop the embedded PostgreSQL (it keeps running after `serve` exits, by design)."""
+    settings = load_settings()
+    if settings.database_url:
+        raise click.UsageError("DATABASE_URL is set: there is no embedded server to stop")
+    stopped = stop_embedded_server(settings.data_dir)
+    click.echo("stopped" if stopped else "not running")
+
+
+async def _prepare(dsn: str, *, load_sample: bool, force: bool = False) -> None:
+    """Migrate; then, if asked and the log is empty (or `force`), load the sample once."""
+    await migrate(dsn)
+    if not load_sample:
+        return
+    connection = await asyncpg.connect(dsn)
+    try:
+        # Two servers starting together must not both load the sample.
+        await connection.execute("SELECT pg_advisory_lock($1)", SAMPLE_LOCK_KEY)
+        try:
+            position = await connection.fetchval(LOG_POSITION_SQL)
+            if position and not force:
+                logger.info("log holds %d events: not loading the sample", position)
+                return
+            loaded = await asyncio.to_thread(_load_sample, dsn)
+            logger.info("loaded the sample: %d events", loaded)
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", SAMPLE_LOCK_KEY)
+    finally:
+        await connection.close()
+
+
+def _load_sample(dsn: str) -> int:
+    """Run `api.sample.load_sample` against the eventsourcing application (synchronous)."""
+    application = Frontline(env=eventsourcing_env(dsn))
+    try:
+        return load_sample(application)
+    finally:
+        application.close()
+
+
+@main.command()
+def project() -> None:
+    """Run the projector alone, keeping the read models up to date until interrupted.
+
+    `serve` already runs one; use this for a dedicated projector process. Only one projector
+    works at a time (a PostgreSQL advisory lock); others stand by and take over.
+    """
+    dsn = resolve_dsn(load_settings())
+
+    async def run() -> None:
+        await migrate(dsn)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        click.echo("projecting; Ctrl-C to stop")
+        await Projector(dsn).run(stop)
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.option("--batch", default=1000, show_default=True, help="Events per transaction.")
+def rebuild(batch: int) -> None:
+    """Replay the whole log into fresh read models and swap them in atomically.
+
+    The running read models keep serving meanwhile; the result is identical to what the
+    projector built incrementally.
+    """
+    dsn = resolve_dsn(load_settings())
+
+    async def run() -> int:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            head = await head_position(conn)
+            with click.progressbar(length=head, label="rebuilding", show_pos=True) as bar:
+                return await rebuild_read_models(
+                    conn, limit=batch, progress=lambda applied, _: bar.update(applied)
+                )
+        finally:
+            await conn.close()
+
+    click.echo(f"rebuilt the read models from {asyncio.run(run())} events")

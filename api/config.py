@@ -1,0 +1,43 @@
+"""Settings from the environment — the one module that reads it.
+
+Everything else receives a `Settings` value, so tests and the CLI can build one explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How to reach PostgreSQL and how to serve.
+
+    `database_url` unset means: run the embedded PostgreSQL (pgserver) under `data_dir/pg`.
+    """
+
+    database_url: str | None = None
+    data_dir: Path = Path(".frontline")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    load_sample: bool = True
+    # Run the projector inside this process (it elects one leader across processes, so
+    # leaving it on everywhere is safe); off for API-only replicas.
+    run_projector: bool = True
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `Settings` from the process environment, or from `environ` when given (tests)."""
+    config = Config() if environ is None else Config(environ=environ)
+    database_url = config("DATABASE_URL", cast=str, default="") or None
+    return Settings(
+        database_url=database_url,
+        data_dir=config("FRONTLINE_DATA_DIR", cast=Path, default=Path(".frontline")),
+        host=config("FRONTLINE_HOST", cast=str, default="127.0.0.1"),
+        port=config("FRONTLINE_PORT", cast=int, default=8000),
+        load_sample=config("FRONTLINE_LOAD_SAMPLE", cast=bool, default=True),
+        run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
+    )

@@ -1,0 +1,156 @@
+"""Where PostgreSQL is, and how each side connects to it.
+
+The write side (eventsourcing, psycopg) is configured through an environment mapping; the read
+side and the API use an asyncpg pool. Both are derived from one DSN.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Final, TypeAlias
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+from psycopg.conninfo import conninfo_to_dict
+
+from api.config import Settings
+
+logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+else:  # asyncpg's classes are generic only in asyncpg-stubs, not at run time
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection
+
+#: Name of the eventsourcing application; it fixes the table name `frontline_events`.
+APPLICATION_NAME: Final = "Frontline"
+EVENTS_TABLE: Final = "frontline_events"
+
+#: The embedded server keeps its cluster here, under FRONTLINE_DATA_DIR.
+EMBEDDED_PGDATA: Final = "pg"
+
+#: sockaddr_un.sun_path is 108 bytes on Linux (104 on macOS), NUL included.
+_MAX_SOCKET_PATH: Final = 103
+_SOCKET_NAME: Final = ".s.PGSQL.5432"
+_URI_SCHEMES: Final = ("postgresql", "postgres")
+
+
+class DatabaseConfigError(RuntimeError):
+    """The database location can't be used (bad DSN, unusable data directory)."""
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """Return DATABASE_URL if set, else start (or reuse) the embedded server and return its DSN.
+
+    DATABASE_URL must be a URI (postgresql://user:password@host:port/dbname, or
+    postgresql://user@/dbname?host=/socket/dir): asyncpg reads no key=value strings.
+    """
+    if settings.database_url:
+        if urlsplit(settings.database_url).scheme not in _URI_SCHEMES:
+            msg = "DATABASE_URL must be a postgresql:// URI"
+            raise DatabaseConfigError(msg)
+        return settings.database_url
+    return start_embedded_server(settings.data_dir)
+
+
+def dsn_with_database(dsn: str, dbname: str) -> str:
+    """The same server and credentials, another database (URI DSNs only)."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in _URI_SCHEMES:
+        msg = "expected a postgresql:// URI"
+        raise DatabaseConfigError(msg)
+    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
+
+
+def start_embedded_server(data_dir: Path) -> str:
+    """Start the pgserver cluster under `data_dir/pg`, or reuse the one already running there.
+
+    cleanup_mode=None: pgserver would otherwise stop the server when the last Python process
+    holding a handle exits. We want the opposite: the cluster outlives `frontline serve`, so a
+    restart (or a `frontline migrate` run alongside) finds the same server and the same data,
+    and quitting never risks an unclean shutdown mid-write. Stop it with
+    `pg_ctl -D <data_dir>/pg stop` (pgserver ships pg_ctl in its pginstall/bin).
+
+    Running as root works: pgserver creates a `pgserver` system user to own the cluster.
+    The server listens only on a unix socket in the data directory, never on TCP.
+    """
+    pgdata = data_dir.expanduser().resolve() / EMBEDDED_PGDATA
+    socket_path = pgdata / _SOCKET_NAME
+    if len(str(socket_path).encode()) > _MAX_SOCKET_PATH:
+        # pgserver would silently put the socket in a per-user runtime directory instead;
+        # we'd rather the socket live beside the data it serves, and say so plainly.
+        msg = (
+            f"FRONTLINE_DATA_DIR is too deep: the embedded PostgreSQL socket {socket_path} "
+            f"would be {len(str(socket_path).encode())} bytes, over the unix socket limit of "
+            f"{_MAX_SOCKET_PATH}. Use a shorter FRONTLINE_DATA_DIR or set DATABASE_URL."
+        )
+        raise DatabaseConfigError(msg)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("starting embedded PostgreSQL in %s", pgdata)
+    server = _pgserver().get_server(pgdata, cleanup_mode=None)
+    uri: str = server.get_uri()
+    return uri
+
+
+def stop_embedded_server(data_dir: Path) -> bool:
+    """Stop the embedded server under `data_dir/pg` if it runs; return whether it did."""
+    pgdata = data_dir.expanduser().resolve() / EMBEDDED_PGDATA
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    # As root, pgserver runs PostgreSQL as the user owning the cluster; pg_ctl must too.
+    user = pgdata.owner() if os.geteuid() == 0 else None
+    _pgserver().pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def _pgserver() -> ModuleType:
+    """Import pgserver lazily: it's heavy, and only needed without DATABASE_URL."""
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI) and
+        # falls back to /tmp; pgserver keeps only a lock file there.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver  # noqa: PLC0415
+
+    module: ModuleType = pgserver
+    return module
+
+
+def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
+    """Map a libpq DSN (URI or key=value, TCP or unix socket) to eventsourcing's settings.
+
+    CREATE_TABLE is off: migrations own the schema (migrations/0001_event_store.sql).
+    POSTGRES_ENABLE_DB_FUNCTIONS must stay off: that insert path skips the table lock that
+    our gapless notification_id trigger relies on.
+    """
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception as exc:  # psycopg.ProgrammingError; don't echo the DSN (password)
+        msg = f"DATABASE_URL is not a valid PostgreSQL connection string: {exc}"
+        raise DatabaseConfigError(msg) from None
+    host = str(params.get("host") or "localhost")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": "5",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "CREATE_TABLE": "n",
+    }
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
+    """An asyncpg pool for the read side and the API (URI DSNs, TCP or unix socket)."""
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)

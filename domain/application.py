@@ -1,0 +1,121 @@
+"""The Frontline application service: validates commands and appends their events.
+
+Every public method takes and returns plain values. A batch is one transaction: either every
+command in it is recorded, or (on any error) nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+
+from domain.codec import register_value_transcodings
+from domain.commands import Command, RecordIncident, RegisterActor, RegisterPlace
+from domain.errors import ConcurrencyConflict, UnknownIncident
+from domain.handlers import Unit, handle
+from domain.incidents import Incident
+
+# Client clocks drift; an "exact, just now" report must not bounce for being seconds ahead.
+CLOCK_SKEW = timedelta(minutes=2)
+CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command did: the aggregate it touched, the version it produced, and the log
+    position of that version (``None`` when an idempotent retry recorded nothing new)."""
+
+    id: UUID
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+class Frontline(Application[UUID]):
+    name = "Frontline"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_transcodings(transcoder)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def execute(self, command: Command) -> Receipt:
+        return self.execute_batch([command])[0]
+
+    def execute_batch(self, commands: Sequence[Command]) -> list[Receipt]:
+        """Validate every command, then append all their events in one transaction.
+
+        A version conflict (someone else wrote the same aggregate meanwhile) re-runs the
+        whole batch against fresh state, so idempotent retries and concurrent corrections
+        converge; a command that states ``expected_version`` then fails cleanly.
+        """
+        for attempt in range(CONFLICT_RETRIES):
+            unit = Unit(self.repository, now=self.clock() + CLOCK_SKEW)
+            outcomes = [handle(unit, command) for command in commands]
+            try:
+                recordings = self.save(*unit.changed())
+            except RecordConflictError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise ConcurrencyConflict(
+                        "another writer kept changing the same records; try again"
+                    ) from None
+                continue
+            positions = {
+                (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+                for r in recordings
+            }
+            return [
+                Receipt(id, version, None if replayed else positions[(id, version)], replayed)
+                for id, version, replayed in outcomes
+            ]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def register_place(self, command: RegisterPlace) -> Receipt:
+        return self.execute(command)
+
+    def register_actor(self, command: RegisterActor) -> Receipt:
+        return self.execute(command)
+
+    def record_incident(self, command: RecordIncident) -> Receipt:
+        return self.execute(command)
+
+    # -- reads (for the write side's own needs and tests; queries go to read models) ---------
+
+    def get_incident(self, incident_id: UUID) -> Incident:
+        try:
+            incident: object = self.repository.get(incident_id)
+        except AggregateNotFoundError:
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        if not isinstance(incident, Incident):
+            raise UnknownIncident(f"{incident_id} is not an incident")
+        return incident
+
+    def get(self, aggregate_id: UUID) -> Aggregate:
+        aggregate: object = self.repository.get(aggregate_id)
+        if not isinstance(aggregate, Aggregate):  # pragma: no cover - only ours are stored
+            raise TypeError(f"{aggregate_id} is not an aggregate")
+        return aggregate
+
+    def history(self, aggregate_id: UUID) -> list[DomainEventProtocol[Any]]:
+        """Every event of one aggregate, oldest first: the full provenance of an incident."""
+        return list(self.repository.event_store.get(aggregate_id))
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,145 @@
+"""Commands: what a client asks Frontline to do, as plain immutable values.
+
+Names are imperative; the events they produce are past tense. Ids are domain ids (UUIDs);
+``identity.place_id("hama")`` turns a slug into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.details import Details
+from domain.values import Coordinates, Source, ValidTime
+from domain.vocabulary import ActorKind, PlaceKind
+
+
+@dataclass(frozen=True)
+class RegisterPlace:
+    slug: str
+    name: str
+    kind: PlaceKind
+    coordinates: Coordinates
+    country: str
+    governorate: str | None = None
+    aliases: tuple[str, ...] = ()
+    parent: UUID | None = None
+
+
+@dataclass(frozen=True)
+class RegisterActor:
+    slug: str
+    name: str
+    kind: ActorKind
+    side: str | None = None
+    aliases: tuple[str, ...] = ()
+    coalitions: tuple[UUID, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordIncident:
+    details: Details
+    valid_time: ValidTime
+    places: tuple[UUID, ...]
+    sources: tuple[Source, ...]
+    actors: tuple[UUID, ...] = ()  # involved beyond those the details name
+    summary: str | None = None
+    key: str | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Corroborate:
+    incident: UUID
+    source: Source
+    key: str | None = None
+    expected_version: int | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Dispute:
+    incident: UUID
+    source: Source
+    disputed_by: UUID | None = None
+    reason: str | None = None
+    key: str | None = None
+    expected_version: int | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirm:
+    incident: UUID
+    source: Source
+    key: str | None = None
+    expected_version: int | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Amend:
+    incident: UUID
+    reason: str
+    valid_time: ValidTime | None = None
+    places: tuple[UUID, ...] | None = None
+    source: Source | None = None
+    key: str | None = None
+    expected_version: int | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Retract:
+    incident: UUID
+    reason: str
+    source: Source | None = None
+    key: str | None = None
+    expected_version: int | None = None
+    recorded_by: str | None = None
+
+
+Correction = Corroborate | Dispute | Confirm | Amend | Retract
+Command = RegisterPlace | RegisterActor | RecordIncident | Correction
+
+# Fields that may differ between a request and its retry without making it another request.
+_NOT_FINGERPRINTED = {"expected_version", "recorded_by"}
+
+
+def fingerprint(command: Command) -> str:
+    """A digest of what the request asks for, to tell a retry from a reused key.
+
+    Canonical, so an honest retry matches even if it spells the same request differently:
+    instants in UTC, lists for tuples, and unset fields left out (adding an optional field to
+    a command later does not change the fingerprint of requests that don't use it).
+    """
+    payload = {
+        f.name: canonical(getattr(command, f.name))
+        for f in fields(command)
+        if f.name not in _NOT_FINGERPRINTED
+    }
+    text = json.dumps({"command": type(command).__name__, **payload}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready form of a command's value, with unset (``None``/empty) fields dropped."""
+    if is_dataclass(value) and not isinstance(value, type):
+        form = {f.name: canonical(getattr(value, f.name)) for f in fields(value)}
+        return {"type": type(value).__name__} | {
+            k: v for k, v in form.items() if v not in (None, [])
+        }
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    return value

@@ -1,0 +1,290 @@
+"""Command handlers: load, check, act. Saving is the application's job.
+
+Each handler returns ``(aggregate id, version, replayed)``; ``replayed`` means an idempotent
+retry that changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate
+
+from domain import commands as c
+from domain.actors import Actor
+from domain.details import Details
+from domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidCoordinates,
+    InvalidInput,
+    InvalidTime,
+    MissingSource,
+    UnknownActor,
+    UnknownIncident,
+    UnknownPlace,
+)
+from domain.identity import actor_id, check_key, incident_id, place_id
+from domain.incidents import Incident
+from domain.places import Place, clean_place_fields
+from domain.values import (
+    LIST_MAX,
+    Coordinates,
+    RequestMeta,
+    Source,
+    ValidTime,
+    clean_name,
+    clean_names,
+    clean_text,
+)
+from domain.vocabulary import ActorKind, IncidentKind, PlaceKind
+
+Outcome = tuple[UUID, int, bool]
+A = TypeVar("A", bound=Aggregate)
+MAX_SOURCES = 20
+# Statements and forecasts can be about no place in particular; every other kind happens
+# somewhere.
+PLACELESS_KINDS = frozenset({IncidentKind.STATEMENT, IncidentKind.ANTICIPATED_OPERATION})
+
+
+class Unit:
+    """The aggregates one batch reads and changes, so later commands see earlier ones."""
+
+    def __init__(self, repository: Repository[UUID], now: datetime) -> None:
+        self.repository = repository
+        self.now = now
+        self.seen: dict[UUID, Aggregate] = {}
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id not in self.seen:
+            try:
+                found: object = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            self.seen[aggregate_id] = cast(Aggregate, found)
+        return self.seen[aggregate_id]
+
+    def load(self, aggregate_id: UUID, cls: type[A], error: type[DomainError]) -> A:
+        found = self.find(aggregate_id)
+        if not isinstance(found, cls):
+            raise error(
+                f"no {cls.__name__.lower()} with id {aggregate_id}", field=str(aggregate_id)
+            )
+        return found
+
+    def add(self, aggregate: Aggregate) -> Outcome:
+        self.seen[aggregate.id] = aggregate
+        return aggregate.id, aggregate.version, False
+
+    def changed(self) -> list[Aggregate]:
+        return [a for a in self.seen.values() if a.pending_events]
+
+
+def handle(unit: Unit, command: c.Command) -> Outcome:
+    handler = HANDLERS.get(type(command))
+    if handler is None:
+        raise InvalidInput(f"unknown command {type(command).__name__}")
+    return handler(unit, command)
+
+
+# -- places and actors ------------------------------------------------------------------------
+
+
+def register_place(unit: Unit, cmd: c.RegisterPlace) -> Outcome:
+    name, country, governorate, aliases = clean_place_fields(
+        cmd.name, cmd.country, cmd.governorate, cmd.aliases
+    )
+    if not isinstance(cmd.coordinates, Coordinates):
+        raise InvalidCoordinates("coordinates are required", field="coordinates")
+    kind = _enum(PlaceKind, cmd.kind, "kind")
+    if cmd.parent is not None:
+        unit.load(cmd.parent, Place, UnknownPlace)
+    new = dict(
+        slug=cmd.slug, name=name, kind=kind, coordinates=cmd.coordinates,
+        country=country, governorate=governorate, parent_id=cmd.parent,
+    )  # fmt: skip
+    existing = unit.find(place_id(cmd.slug))
+    if existing is None:
+        return unit.add(Place(aliases=aliases, **new))
+    if not isinstance(existing, Place) or existing.registration() != new:
+        raise AlreadyExists(f"place {cmd.slug!r} is registered with other details", field="slug")
+    existing.add_aliases(aliases)
+    return existing.id, existing.version, not existing.pending_events
+
+
+def register_actor(unit: Unit, cmd: c.RegisterActor) -> Outcome:
+    kind = _enum(ActorKind, cmd.kind, "kind")
+    side = None if cmd.side is None else clean_name(cmd.side, "side")
+    new = dict(slug=cmd.slug, name=clean_name(cmd.name, "name"), kind=kind, side=side)
+    aliases = clean_names(cmd.aliases, "aliases")
+    coalitions = _ids(cmd.coalitions, "coalitions")
+    if actor_id(cmd.slug) in coalitions:
+        raise InvalidInput("a coalition cannot be a member of itself", field="coalitions")
+    for coalition in coalitions:
+        if unit.load(coalition, Actor, UnknownActor).kind is not ActorKind.COALITION:
+            raise InvalidInput(f"{coalition} is not a coalition", field="coalitions")
+    existing = unit.find(actor_id(cmd.slug))
+    if existing is None:
+        actor = Actor(aliases=aliases, coalition_ids=coalitions, **new)
+        return unit.add(actor)
+    if not isinstance(existing, Actor) or existing.registration() != new:
+        raise AlreadyExists(f"actor {cmd.slug!r} is registered with other details", field="slug")
+    for coalition in coalitions:
+        existing.join(coalition)
+    return existing.id, existing.version, not existing.pending_events
+
+
+# -- incidents ------------------------------------------------------------------------------
+
+
+def record_incident(unit: Unit, cmd: c.RecordIncident) -> Outcome:
+    meta = _meta(cmd)
+    new_id = incident_id(cmd.key)
+    if cmd.key is not None and (existing := unit.find(new_id)) is not None:
+        if not isinstance(existing, Incident) or existing.meta.fingerprint != meta.fingerprint:
+            raise IdempotencyKeyReused(
+                f"idempotency key {cmd.key!r} was used for another request", field="key"
+            )
+        return existing.id, 1, True
+    if not isinstance(cmd.details, Details):
+        raise InvalidInput("details are required", field="details")
+    valid_time = _valid_time(unit, cmd.valid_time)
+    places = _ids(cmd.places, "places")
+    if not places and cmd.details.kind not in PLACELESS_KINDS:
+        raise InvalidInput(f"a {cmd.details.kind} needs at least one place", field="places")
+    sources = tuple(_source(unit, s) for s in cmd.sources or ())
+    if not sources:
+        raise MissingSource("cite at least one source", field="sources")
+    if len(sources) > MAX_SOURCES:
+        raise InvalidInput(f"at most {MAX_SOURCES} sources", field="sources")
+    for place in (*places, *cmd.details.place_ids()):
+        unit.load(place, Place, UnknownPlace)
+    actors = tuple(dict.fromkeys((*cmd.details.actor_ids(), *_ids(cmd.actors, "actors"))))
+    for actor in actors:
+        unit.load(actor, Actor, UnknownActor)
+    incident = Incident(
+        details=cmd.details,
+        valid_time=valid_time,
+        place_ids=places,
+        actor_ids=actors,
+        sources=sources,
+        summary=clean_text(cmd.summary, "summary"),
+        meta=meta,
+    )
+    return unit.add(incident)
+
+
+def correct(unit: Unit, cmd: c.Correction) -> Outcome:
+    incident = unit.load(cmd.incident, Incident, UnknownIncident)
+    meta = _meta(cmd)
+    replayed = incident.replayed_version(meta)
+    if replayed is not None:
+        return incident.id, replayed, True
+    if cmd.expected_version is not None and cmd.expected_version != incident.version:
+        raise ConcurrencyConflict(
+            f"incident is at version {incident.version}, not {cmd.expected_version}",
+            field="expectedVersion",
+        )
+    APPLY[type(cmd)](unit, incident, cmd, meta)
+    return incident.id, incident.version, False
+
+
+def _corroborate(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
+    incident.corroborate(_source(unit, cmd.source), meta)
+
+
+def _dispute(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
+    if cmd.disputed_by is not None:
+        unit.load(cmd.disputed_by, Actor, UnknownActor)
+    reason = clean_text(cmd.reason, "reason")
+    incident.dispute(_source(unit, cmd.source), cmd.disputed_by, reason, meta)
+
+
+def _confirm(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
+    incident.confirm(_source(unit, cmd.source), meta)
+
+
+def _amend(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
+    valid_time = None if cmd.valid_time is None else _valid_time(unit, cmd.valid_time)
+    places = None if cmd.places is None else _ids(cmd.places, "places")
+    if places is not None:
+        if not places and incident.kind not in PLACELESS_KINDS:
+            raise InvalidInput(f"a {incident.kind} needs at least one place", field="places")
+        for place in places:
+            unit.load(place, Place, UnknownPlace)
+    source = None if cmd.source is None else _source(unit, cmd.source)
+    incident.amend(valid_time, places, _reason(cmd.reason), source, meta)
+
+
+def _retract(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
+    source = None if cmd.source is None else _source(unit, cmd.source)
+    incident.retract(_reason(cmd.reason), source, meta)
+
+
+# -- shared checks ----------------------------------------------------------------------------
+
+
+def _meta(cmd: c.RecordIncident | c.Correction) -> RequestMeta:
+    recorded_by = None if cmd.recorded_by is None else clean_name(cmd.recorded_by, "recordedBy")
+    return RequestMeta(recorded_by, check_key(cmd.key), c.fingerprint(cmd))
+
+
+def _valid_time(unit: Unit, value: Any) -> ValidTime:
+    if not isinstance(value, ValidTime):
+        raise InvalidTime("occurredAt is required", field="occurredAt")
+    value.check_not_future(unit.now)
+    return value
+
+
+def _source(unit: Unit, value: Any) -> Source:
+    if not isinstance(value, Source):
+        raise MissingSource("a source is required", field="source")
+    value.check_not_future(unit.now)
+    if value.speaker_actor_id is not None:
+        unit.load(value.speaker_actor_id, Actor, UnknownActor)
+    return value
+
+
+def _reason(value: str) -> str:
+    reason = clean_text(value, "reason")
+    if reason is None:
+        raise InvalidInput("say why", field="reason")
+    return reason
+
+
+def _ids(values: Iterable[Any] | None, field: str) -> tuple[UUID, ...]:
+    items = tuple(values or ())
+    if len(items) > LIST_MAX:
+        raise InvalidInput(f"{field} has more than {LIST_MAX} entries", field=field)
+    try:
+        return tuple(dict.fromkeys(v if isinstance(v, UUID) else UUID(str(v)) for v in items))
+    except ValueError:
+        raise InvalidInput(f"{field} holds something that is not an id", field=field) from None
+
+
+def _enum(cls: Any, value: Any, field: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidInput(f"unknown {field} {value!r}", field=field) from None
+
+
+APPLY: dict[type, Callable[[Unit, Incident, Any, RequestMeta], None]] = {
+    c.Corroborate: _corroborate,
+    c.Dispute: _dispute,
+    c.Confirm: _confirm,
+    c.Amend: _amend,
+    c.Retract: _retract,
+}
+HANDLERS: dict[type, Callable[[Unit, Any], Outcome]] = {
+    c.RegisterPlace: register_place,
+    c.RegisterActor: register_actor,
+    c.RecordIncident: record_incident,
+    **dict.fromkeys(APPLY, correct),
+}

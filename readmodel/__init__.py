@@ -1,0 +1,1 @@
+"""Read side: the projector and the SQL queries over read models (asyncpg)."""

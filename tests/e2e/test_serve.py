@@ -1,0 +1,157 @@
+"""`frontline serve` as a real process, probed over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+
+from api.database import EMBEDDED_PGDATA, stop_embedded_server
+
+pytestmark = pytest.mark.slow
+
+STARTUP_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
+    return env | {"FRONTLINE_LOAD_SAMPLE": "false"} | values
+
+
+@contextmanager
+def serving(env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """Run `frontline serve` until the block ends; yield its base URL once it's healthy."""
+    port = free_port()
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url, process, log)
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"serve not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+def health(base_url: str) -> tuple[int, Any]:
+    response = httpx.get(f"{base_url}/healthz", timeout=5)
+    return response.status_code, response.json()
+
+
+def append_event(dsn: str) -> None:
+    async def insert() -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(
+                "INSERT INTO frontline_events (originator_id, originator_version, topic, state)"
+                " VALUES ($1, 1, 'test:Event', '')",
+                uuid4(),
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(insert())
+
+
+def test_serve_migrates_an_empty_database_and_keeps_its_data_across_restarts(
+    blank_database_dsn: str, tmp_path: Path
+) -> None:
+    env = serve_env(DATABASE_URL=blank_database_dsn)
+    log = tmp_path / "serve.log"
+
+    with serving(env, log) as url:
+        assert health(url) == (200, {"status": "ok", "position": 0})
+        append_event(blank_database_dsn)
+        assert health(url) == (200, {"status": "ok", "position": 1})
+
+    with serving(env, log) as url:
+        assert health(url) == (200, {"status": "ok", "position": 1})
+
+
+def test_health_turns_503_when_the_database_goes_away(
+    postgres_dsn: str, blank_database_dsn: str, tmp_path: Path
+) -> None:
+    with serving(serve_env(DATABASE_URL=blank_database_dsn), tmp_path / "serve.log") as url:
+        assert health(url)[0] == 200
+        name = urlsplit(blank_database_dsn).path.lstrip("/")
+        asyncio.run(drop_database(postgres_dsn, name))
+
+        status, body = health(url)
+
+        assert status == 503
+        assert body["status"] == "unavailable"
+
+
+async def drop_database(admin_dsn: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def test_without_database_url_serve_runs_embedded_postgres_that_outlives_restarts(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    env = serve_env(FRONTLINE_DATA_DIR=str(data_dir))
+    log = tmp_path / "serve.log"
+    pgdata = data_dir / EMBEDDED_PGDATA
+    try:
+        with serving(env, log) as url:
+            assert health(url) == (200, {"status": "ok", "position": 0})
+        # The server outlives `serve`: the same postmaster answers the next run.
+        postmaster = (pgdata / "postmaster.pid").read_text().split()[0]
+        append_event(f"postgresql://postgres:@/postgres?host={pgdata}")
+
+        with serving(env, log) as url:
+            assert health(url) == (200, {"status": "ok", "position": 1})
+        assert (pgdata / "postmaster.pid").read_text().split()[0] == postmaster
+    finally:
+        stop_embedded_server(data_dir)
+
+    assert not (pgdata / "postmaster.pid").exists()
