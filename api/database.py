@@ -125,8 +125,9 @@ def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
     """Map a libpq DSN (URI or key=value, TCP or unix socket) to eventsourcing's settings.
 
     CREATE_TABLE is off: migrations own the schema (migrations/0001_event_store.sql).
-    POSTGRES_ENABLE_DB_FUNCTIONS must stay off: that insert path skips the table lock that
-    our gapless notification_id trigger relies on.
+    POSTGRES_ENABLE_DB_FUNCTIONS is on: the default (pipeline) insert path deadlocks on
+    batches of a few hundred events; see migrations/0004_insert_function.sql, which also
+    says why positions stay gapless without eventsourcing's table lock.
     """
     try:
         params = conninfo_to_dict(dsn)
@@ -146,7 +147,7 @@ def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": "5",
         "POSTGRES_PRE_PING": "y",
-        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
         "CREATE_TABLE": "n",
     }
 

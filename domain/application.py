@@ -6,6 +6,8 @@ command in it is recorded, or (on any error) nothing is.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,10 @@ from domain.incidents import Incident
 
 # Client clocks drift; an "exact, just now" report must not bounce for being seconds ahead.
 CLOCK_SKEW = timedelta(minutes=2)
-CONFLICT_RETRIES = 3
+# Each round of a race has a winner, so N racing writers need up to N rounds; back off a
+# little (jittered) so the losers do not collide again at once.
+CONFLICT_RETRIES = 12
+BACKOFF_SECONDS = 0.002
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Frontline(Application[UUID]):
                     raise ConcurrencyConflict(
                         "another writer kept changing the same records; try again"
                     ) from None
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 5)))  # noqa: S311
                 continue
             positions = {
                 (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id

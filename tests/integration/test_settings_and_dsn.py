@@ -60,7 +60,7 @@ def test_tcp_uri_maps_to_eventsourcing_settings() -> None:
     assert env["POSTGRES_PASSWORD"] == "s:cret"  # noqa: S105
     assert env["POSTGRES_DBNAME"] == "conflicts"
     assert env["CREATE_TABLE"] == "n"
-    assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
+    assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "y"
 
 
 def test_unix_socket_uri_maps_to_a_socket_directory_host() -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from domain import commands as c
+from domain.application import CONFLICT_RETRIES
 from domain.errors import ConcurrencyConflict
 from domain.vocabulary import ClaimStatus
 
@@ -97,7 +98,8 @@ def test_a_writer_that_keeps_losing_gets_a_conflict_and_writes_nothing(
 ) -> None:
     _interfere(
         world, monkeypatch,
-        lambda: world.app.execute(c.Corroborate(incident, world.source("AFP"))), times=3,
+        lambda: world.app.execute(c.Corroborate(incident, world.source("AFP"))),
+        times=CONFLICT_RETRIES,
     )  # fmt: skip
 
     with pytest.raises(ConcurrencyConflict) as info:
@@ -105,5 +107,5 @@ def test_a_writer_that_keeps_losing_gets_a_conflict_and_writes_nothing(
 
     assert info.value.code == "CONFLICT"
     assert [type(e).__name__ for e in world.app.history(incident)] == [
-        "Recorded", "Corroborated", "Corroborated", "Corroborated",
+        "Recorded", *["Corroborated"] * CONFLICT_RETRIES,
     ]  # fmt: skip
