@@ -115,6 +115,21 @@ BEGIN
         CREATE INDEX ON %1$I.control (place_id, valid_from);
         CREATE INDEX ON %1$I.control (place_id) WHERE known_to IS NULL;
         CREATE INDEX ON %1$I.control USING gist (span);
+
+        -- Hand-overs as they are learned: one row each time a revision changes who holds a
+        -- place *now* (the latest interval of its timeline). Feeds live maps and alert bots.
+        CREATE TABLE %1$I.control_changes (
+            id bigserial PRIMARY KEY,
+            position bigint NOT NULL,
+            place_id uuid NOT NULL,
+            since timestamptz,
+            before_status text,
+            before_controllers uuid[] NOT NULL,
+            after_status text,
+            after_controllers uuid[] NOT NULL,
+            evidence uuid[] NOT NULL
+        );
+        CREATE INDEX ON %1$I.control_changes (position);
     $ddl$, target);
 END;
 $fn$;

@@ -28,6 +28,11 @@ def span(valid_from: str, valid_to: str, known_from: str, known_to: str) -> str:
     )
 
 
+INSERT_CHANGE = """
+INSERT INTO {s}.control_changes (position, place_id, since, before_status, before_controllers,
+    after_status, after_controllers, evidence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
 SELECT_FACTS_OF_INCIDENT = "SELECT * FROM {s}.place_facts WHERE incident_id = $1"
 SELECT_FACTS_OF_PLACE = "SELECT * FROM {s}.place_facts WHERE place_id = $1"
 DELETE_FACTS_OF_INCIDENT = "DELETE FROM {s}.place_facts WHERE incident_id = $1"
@@ -82,6 +87,24 @@ async def rewrite_place(conn: Any, schema: str, place_id: UUID, position: int) -
     await conn.executemany(
         INSERT_INTERVAL.format(s=schema), [interval_to_args(place_id, i, position) for i in fresh]
     )
+    before, after = _latest(list(believed)), _latest(wanted)
+    if _holding(before) != _holding(after):
+        await conn.execute(
+            INSERT_CHANGE.format(s=schema),
+            position, place_id, after and after.valid_from,
+            before and before.status.value, list(before.controllers if before else ()),
+            after and after.status.value, list(after.controllers if after else ()),
+            list(after.evidence if after else ()),
+        )  # fmt: skip
+
+
+def _latest(intervals: list[Interval]) -> Interval | None:
+    """The interval that holds until further notice, i.e. the state *now*."""
+    return next((i for i in intervals if i.valid_to is None), None)
+
+
+def _holding(interval: Interval | None) -> tuple[str, tuple[UUID, ...]] | None:
+    return None if interval is None else (interval.status.value, interval.controllers)
 
 
 def fact_to_args(place_id: UUID, f: Fact) -> tuple[Any, ...]:

@@ -21,7 +21,9 @@ from readmodel.rebuild import rebuild
 
 T0 = datetime(2024, 12, 1, tzinfo=UTC)
 SOURCE = Source(outlet="Test Wire")
-READ_MODEL_TABLES = ("places", "actors", "incidents", "place_facts", "control", "tracking")
+READ_MODEL_TABLES = (
+    "places", "actors", "incidents", "place_facts", "control", "control_changes", "tracking",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -203,3 +205,26 @@ async def test_the_projector_wakes_on_notify_without_waiting_for_the_poll(
         assert await projected_position(conn) == app.head_position()
     stop.set()
     await running
+
+
+async def test_a_hand_over_is_logged_once_and_a_late_report_of_the_past_is_not(
+    app: Frontline, db_pool: Any
+) -> None:
+    seed_world(app)
+    taken = capture(app, "hts", "saa", ("hama",), T0 + timedelta(days=4))
+    capture(app, "hts", "saa", ("erze",), T0 + timedelta(days=1))
+    # A late report about the day before: history changes, but not who holds Hama now.
+    capture(app, "saa", None, ("hama",), T0 + timedelta(days=3))
+    retaken = capture(app, "saa", "hts", ("hama",), T0 + timedelta(days=6))
+    async with db_pool.acquire() as conn:
+        await catch_up(conn)
+        rows = await conn.fetch(
+            "SELECT * FROM rm.control_changes WHERE place_id = $1 ORDER BY position",
+            place_id("hama"),
+        )
+    assert [(r["before_controllers"], r["after_controllers"]) for r in rows] == [
+        ([], [actor_id("hts")]),
+        ([actor_id("hts")], [actor_id("saa")]),
+    ]
+    assert [r["evidence"] for r in rows] == [[taken.id], [retaken.id]]
+    assert [r["position"] for r in rows] == [taken.position, retaken.position]
