@@ -13,10 +13,12 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api.config import Settings
 from api.database import Pool, create_pool, eventsourcing_env, resolve_dsn
+from api.graphql.schema import schema
+from api.graphql.view import FrontlineGraphQL
 from api.migrate import migrate
 from domain.application import Frontline
 from readmodel.projector import Projector
@@ -77,7 +79,15 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.to_thread(application.close)
             await pool.close()
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    graphql = FrontlineGraphQL(schema)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final, TypeVar
+from uuid import UUID
 
 import asyncpg
 import click
 
 from api.app import LOG_POSITION_SQL, create_app
+from api.auth import Role, create_key, list_keys, revoke_key
 from api.config import load_settings
 from api.database import eventsourcing_env, resolve_dsn, stop_embedded_server
 from api.migrate import migrate
@@ -22,6 +25,7 @@ from readmodel.projector import Projector
 from readmodel.rebuild import rebuild as rebuild_read_models
 
 logger = logging.getLogger("frontline")
+T = TypeVar("T")
 
 #: Session advisory lock key held while checking for and loading the sample ("FRONTSMP").
 SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
@@ -175,3 +179,58 @@ def rebuild(batch: int) -> None:
             await conn.close()
 
     click.echo(f"rebuilt the read models from {asyncio.run(run())} events")
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys (writes need a writer or admin key; reads are open by default)."""
+
+
+@keys.command(name="create")
+@click.option("--name", required=True, help="Who the key is for; recorded on every write.")
+@click.option(
+    "--role",
+    type=click.Choice(["reader", "writer", "admin"]),
+    default="writer",
+    show_default=True,
+    help="reader: read when reads are closed; writer: record; admin: everything.",
+)
+def keys_create(name: str, role: str) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    key = _with_connection(lambda conn: create_key(conn, name, Role.named(role)))
+    click.echo(key)
+
+
+@keys.command(name="list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    for info in _with_connection(list_keys):
+        state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+        click.echo(f"{info.id}  {info.role.name.lower():6}  {state:18}  {info.name}")
+
+
+@keys.command(name="revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id (from `frontline keys list`); it is refused from then on."""
+    try:
+        parsed = UUID(key_id)
+    except ValueError:
+        raise click.BadParameter("not a key id", param_hint="KEY_ID") from None
+    if not _with_connection(lambda conn: revoke_key(conn, parsed)):
+        raise click.ClickException("no active key with that id")
+    click.echo("revoked")
+
+
+def _with_connection(action: Callable[[Any], Awaitable[T]]) -> T:
+    dsn = resolve_dsn(load_settings())
+
+    async def run() -> T:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await action(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

@@ -27,6 +27,8 @@ class Settings:
     # Run the projector inside this process (it elects one leader across processes, so
     # leaving it on everywhere is safe); off for API-only replicas.
     run_projector: bool = True
+    # Anyone may read without a key (writes always need one).
+    open_reads: bool = True
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,4 +42,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=config("FRONTLINE_PORT", cast=int, default=8000),
         load_sample=config("FRONTLINE_LOAD_SAMPLE", cast=bool, default=True),
         run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
+        open_reads=config("FRONTLINE_OPEN_READS", cast=bool, default=True),
     )

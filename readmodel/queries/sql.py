@@ -20,7 +20,6 @@ BBox = tuple[float, float, float, float]  # (min_lat, min_lon, max_lat, max_lon)
 Near = tuple[float, float, float]  # (lat, lon, radius_km)
 
 EARTH_RADIUS_KM: Final = 6371.0088
-MAX_POSITION: Final = 9_223_372_036_854_775_807
 
 # The log position known at a record time K: the last event recorded at or before K (0 when
 # none). recorded_at never decreases with position, so this is one backward scan of the
@@ -32,7 +31,7 @@ CASE WHEN {0}::timestamptz IS NULL THEN 9223372036854775807 ELSE coalesce((
      ORDER BY e.recorded_at DESC, e.notification_id DESC
      LIMIT 1), 0) END"""
 
-WITH_KNOWN: Final = "k AS (SELECT " + KNOWN_POSITION.replace("{0}", "{0}") + " AS pk)"
+WITH_KNOWN: Final = "k AS (SELECT " + KNOWN_POSITION + " AS pk)"
 
 # The control row of a place at valid time {t} as known at position {pk}. The GiST index on
 # `span` answers the degenerate-box containment (GiST box_ops does not index `box @> point`,

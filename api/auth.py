@@ -1,0 +1,106 @@
+"""API keys with roles: created by `frontline keys create`, stored hashed, checked per request.
+
+A key reads ``fl_<key id hex>_<secret>``. The id finds the row; the secret is compared with
+its stored SHA-256 in constant time. Roles are ordered: reader < writer < admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+PREFIX = "fl_"
+
+
+class Role(IntEnum):
+    READER = 1
+    WRITER = 2
+    ADMIN = 3
+
+    @classmethod
+    def named(cls, name: str) -> Role:
+        return cls[name.upper()]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id and name (recorded as ``recordedBy``) and its role."""
+
+    key_id: UUID
+    name: str
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (key {self.key_id.hex[:8]})"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: UUID
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+INSERT_KEY = "INSERT INTO public.api_keys (id, name, role, secret_sha256) VALUES ($1, $2, $3, $4)"
+SELECT_KEY = (
+    "SELECT name, role, secret_sha256 FROM public.api_keys WHERE id = $1 AND revoked_at IS NULL"
+)
+REVOKE_KEY = "UPDATE public.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
+LIST_KEYS = "SELECT id, name, role, created_at, revoked_at FROM public.api_keys ORDER BY created_at"
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+async def create_key(conn: Any, name: str, role: Role) -> str:
+    """Store a new key and return it; this is the only time the secret is ever shown."""
+    key_id, secret = uuid4(), secrets.token_urlsafe(32)
+    await conn.execute(INSERT_KEY, key_id, name, role.name.lower(), _digest(secret))
+    return f"{PREFIX}{key_id.hex}_{secret}"
+
+
+async def revoke_key(conn: Any, key_id: UUID) -> bool:
+    return str(await conn.execute(REVOKE_KEY, key_id)).endswith(" 1")
+
+
+async def list_keys(conn: Any) -> list[KeyInfo]:
+    return [
+        KeyInfo(r["id"], r["name"], Role.named(r["role"]), r["created_at"], r["revoked_at"])
+        for r in await conn.fetch(LIST_KEYS)
+    ]
+
+
+async def authenticate(conn: Any, key: str | None) -> Principal | None:
+    """The principal a presented key stands for, or None if it is absent, unknown, revoked
+    or wrong. Callers treat None as "anonymous"."""
+    if not key or not key.startswith(PREFIX):
+        return None
+    key_hex, _, secret = key[len(PREFIX) :].partition("_")
+    try:
+        key_id = UUID(hex=key_hex)
+    except ValueError:
+        return None
+    row = await conn.fetchrow(SELECT_KEY, key_id)
+    # Compare even when the row is missing, so timing says nothing about which keys exist.
+    expected = bytes(row["secret_sha256"]) if row else b"\0" * 32
+    if not hmac.compare_digest(expected, _digest(secret)) or row is None:
+        return None
+    return Principal(key_id, row["name"], Role.named(row["role"]))
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The key from an ``Authorization: Bearer <key>`` header value."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None

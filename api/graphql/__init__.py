@@ -1,0 +1,1 @@
+"""The GraphQL API: one schema, served over HTTP and WebSocket at ``/graphql``."""

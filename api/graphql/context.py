@@ -1,0 +1,67 @@
+"""The per-request context: shared resources, the caller, and per-request DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from api.auth import Principal, Role
+from api.graphql.errors import forbidden, unauthenticated
+from domain.application import Frontline
+from readmodel import queries as q
+
+T = TypeVar("T")
+
+
+def _loader(
+    pool: Any, fetch: Callable[[Any, Sequence[UUID]], Awaitable[dict[UUID, T]]]
+) -> DataLoader[UUID, T | None]:
+    async def load(ids: Sequence[UUID]) -> list[T | None]:
+        async with pool.acquire() as conn:
+            found = await fetch(conn, ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Context:
+    pool: Any
+    application: Frontline
+    principal: Principal | None
+    open_reads: bool
+    projected: Callable[[], Awaitable[int]]
+    place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
+    actor_loader: DataLoader[UUID, q.ActorRow | None] = field(init=False)
+    incident_loader: DataLoader[UUID, q.IncidentRow | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.place_loader = _loader(self.pool, q.places_by_id)
+        self.actor_loader = _loader(self.pool, q.actors_by_id)
+        self.incident_loader = _loader(self.pool, q.incidents_by_id)
+
+    def require(self, role: Role) -> Principal:
+        """The caller, if its key grants ``role``; a typed error otherwise."""
+        if self.principal is None:
+            raise unauthenticated()
+        if self.principal.role < role:
+            raise forbidden(f"this needs a {role.name.lower()} key")
+        return self.principal
+
+    def check_read(self) -> None:
+        if not self.open_reads:
+            self.require(Role.READER)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a synchronous write-side call off the event loop, as a writer."""
+        self.require(Role.WRITER)
+        return await asyncio.to_thread(fn, *args)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,79 @@
+"""Input types shared by queries and subscriptions: areas and filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.graphql import ids
+from api.graphql.types.common import ClaimStatus, IncidentKind, PlaceKind
+from readmodel import queries as q
+
+
+@strawberry.input(description="A bounding box, or a centre and radius in kilometres.")
+class AreaInput:
+    min_latitude: float | None = None
+    min_longitude: float | None = None
+    max_latitude: float | None = None
+    max_longitude: float | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+
+    def bbox(self) -> q.BBox | None:
+        corners = (self.min_latitude, self.min_longitude, self.max_latitude, self.max_longitude)
+        if any(c is None for c in corners):
+            return None
+        return (corners[0], corners[1], corners[2], corners[3])  # type: ignore[return-value]
+
+    def near(self) -> q.Near | None:
+        if self.latitude is None or self.longitude is None or self.radius_km is None:
+            return None
+        return (self.latitude, self.longitude, self.radius_km)
+
+
+def area_filters(area: AreaInput | None) -> dict[str, object]:
+    return {} if area is None else {"bbox": area.bbox(), "near": area.near()}
+
+
+@strawberry.input(description="Filters for the incident feed; all given must hold.")
+class IncidentFilter:
+    kinds: list[IncidentKind] | None = None
+    statuses: list[ClaimStatus] | None = None
+    actor: str | None = strawberry.field(default=None, description="Slug or id.")
+    place: str | None = strawberry.field(default=None, description="Slug or id.")
+    area: AreaInput | None = None
+    governorate: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+
+    def feed_args(self) -> dict[str, object]:
+        return {
+            "kinds": self.kinds,
+            "statuses": self.statuses,
+            "actor": None if self.actor is None else ids.actor_ref(self.actor),
+            "place": None if self.place is None else ids.place_ref(self.place),
+            "governorate": self.governorate,
+            "valid_from": self.occurred_from,
+            "valid_to": self.occurred_to,
+            **area_filters(self.area),
+        }
+
+
+@strawberry.input(description="Which places a control map or change list covers.")
+class PlaceFilter:
+    area: AreaInput | None = None
+    governorate: str | None = None
+    kinds: list[PlaceKind] | None = None
+    controller: str | None = strawberry.field(
+        default=None, description="Only places this actor (slug or id) holds."
+    )
+
+    def map_args(self) -> dict[str, object]:
+        return {
+            "governorate": self.governorate,
+            "kinds": self.kinds,
+            "controller": None if self.controller is None else ids.actor_ref(self.controller),
+            **area_filters(self.area),
+        }

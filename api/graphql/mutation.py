@@ -1,0 +1,301 @@
+"""The write API. Every mutation needs a writer key, returns the log position it produced,
+and is idempotent when given an ``idempotencyKey``. Nothing is written on any error."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from api.auth import Role
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.errors import ApiError
+from api.graphql.query import Query
+from api.graphql.types.actor import Actor
+from api.graphql.types.incident import Incident
+from api.graphql.types.place import Place
+from api.graphql.write_inputs import (
+    AdvanceInput,
+    AircraftLossInput,
+    AirStrikeInput,
+    AmendInput,
+    AnticipatedOperationInput,
+    CaptureInput,
+    ClashInput,
+    CorrectionInput,
+    IncidentInput,
+    RegisterActorInput,
+    RegisterPlaceInput,
+    SourceInput,
+    StatementInput,
+    WithdrawalInput,
+)
+from domain import commands as c
+from domain.application import Receipt
+
+MAX_BATCH = 1000
+POSITION_OF = (
+    "SELECT notification_id FROM public.frontline_events "
+    "WHERE originator_id = $1 AND originator_version = $2"
+)
+
+
+@strawberry.type(description="What a mutation did, and where in the log.")
+class Payload:
+    id: strawberry.ID
+    position: int = strawberry.field(
+        description="Log position of the change; pass it to Query.fresh to read your write."
+    )
+    version: int
+    replayed: bool = strawberry.field(
+        description="True when an idempotent retry recorded nothing new."
+    )
+    type_name: strawberry.Private[str]
+
+    @strawberry.field(description="The incident as projected (waits for the projection).")
+    async def incident(self, info: Info) -> Incident | None:
+        row = await _projected(info, self, info.context.incident_loader)
+        return None if row is None else Incident.from_row(row)
+
+    @strawberry.field(description="The place as projected (waits for the projection).")
+    async def place(self, info: Info) -> Place | None:
+        row = await _projected(info, self, info.context.place_loader)
+        return None if row is None else Place.from_row(row)
+
+    @strawberry.field(description="The actor as projected (waits for the projection).")
+    async def actor(self, info: Info) -> Actor | None:
+        row = await _projected(info, self, info.context.actor_loader)
+        return None if row is None else Actor.from_row(row)
+
+
+async def _projected(info: Info, payload: Payload, loader: Any) -> Any:
+    _, uuid = ids.decode(payload.id)
+    await Query().fresh(info, payload.position)
+    return await loader.load(uuid)
+
+
+async def _execute(info: Info, commands: list[c.Command]) -> list[Payload]:
+    if not 1 <= len(commands) <= MAX_BATCH:
+        raise ApiError("INVALID_INPUT", f"a batch holds 1 to {MAX_BATCH} commands")
+    receipts = await info.context.write(info.context.application.execute_batch, commands)
+    return [await _payload(info, command, r) for command, r in zip(commands, receipts, strict=True)]
+
+
+async def _payload(info: Info, command: c.Command, receipt: Receipt) -> Payload:
+    position = receipt.position
+    if position is None:  # an idempotent retry: report where the original landed
+        position = await info.context.pool.fetchval(POSITION_OF, receipt.id, receipt.version)
+    type_name = {c.RegisterPlace: "Place", c.RegisterActor: "Actor"}.get(type(command), "Incident")
+    return Payload(
+        id=ids.encode(type_name, receipt.id),
+        position=int(position),
+        version=receipt.version,
+        replayed=receipt.replayed,
+        type_name=type_name,
+    )
+
+
+def _by(info: Info) -> str:
+    return info.context.require(Role.WRITER).label
+
+
+@strawberry.input(one_of=True, description="One command of an atomic batch (set one field).")
+class BatchCommand:
+    register_place: RegisterPlaceInput | None = strawberry.UNSET
+    register_actor: RegisterActorInput | None = strawberry.UNSET
+    capture: CaptureItem | None = strawberry.UNSET
+    withdrawal: WithdrawalItem | None = strawberry.UNSET
+    aircraft_loss: AircraftLossItem | None = strawberry.UNSET
+    clash: ClashItem | None = strawberry.UNSET
+    advance: AdvanceItem | None = strawberry.UNSET
+    air_strike: AirStrikeItem | None = strawberry.UNSET
+    statement: StatementItem | None = strawberry.UNSET
+    anticipated_operation: AnticipatedOperationItem | None = strawberry.UNSET
+
+    def command(self, recorded_by: str) -> c.Command:
+        for name in ("register_place", "register_actor"):
+            value = getattr(self, name)
+            if value:
+                return value.command()  # type: ignore[no-any-return]
+        for name in (
+            "capture", "withdrawal", "aircraft_loss", "clash", "advance", "air_strike",
+            "statement", "anticipated_operation",
+        ):  # fmt: skip
+            item = getattr(self, name)
+            if item:
+                return item.incident.command(item.details.details(), recorded_by)  # type: ignore[no-any-return]
+        raise ApiError("INVALID_INPUT", "set exactly one field of a batch command")
+
+
+@strawberry.input
+class CaptureItem:
+    incident: IncidentInput
+    details: CaptureInput
+
+
+@strawberry.input
+class WithdrawalItem:
+    incident: IncidentInput
+    details: WithdrawalInput
+
+
+@strawberry.input
+class AircraftLossItem:
+    incident: IncidentInput
+    details: AircraftLossInput
+
+
+@strawberry.input
+class ClashItem:
+    incident: IncidentInput
+    details: ClashInput
+
+
+@strawberry.input
+class AdvanceItem:
+    incident: IncidentInput
+    details: AdvanceInput
+
+
+@strawberry.input
+class AirStrikeItem:
+    incident: IncidentInput
+    details: AirStrikeInput
+
+
+@strawberry.input
+class StatementItem:
+    incident: IncidentInput
+    details: StatementInput
+
+
+@strawberry.input
+class AnticipatedOperationItem:
+    incident: IncidentInput
+    details: AnticipatedOperationInput
+
+
+def _incident_id(base: CorrectionInput) -> UUID:
+    return ids.incident_ref(base.incident)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register a place (idempotent by slug).")
+    async def register_place(self, info: Info, input: RegisterPlaceInput) -> Payload:
+        return (await _execute(info, [input.command()]))[0]
+
+    @strawberry.mutation(description="Register an actor (idempotent by slug).")
+    async def register_actor(self, info: Info, input: RegisterActorInput) -> Payload:
+        return (await _execute(info, [input.command()]))[0]
+
+    @strawberry.mutation(description="A place (or several) captured.")
+    async def record_capture(
+        self, info: Info, incident: IncidentInput, details: CaptureInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="A withdrawal or redeployment.")
+    async def record_withdrawal(
+        self, info: Info, incident: IncidentInput, details: WithdrawalInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="Aircraft shot down, damaged or forced to land.")
+    async def record_aircraft_loss(
+        self, info: Info, incident: IncidentInput, details: AircraftLossInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="Fighting between parties.")
+    async def record_clash(
+        self, info: Info, incident: IncidentInput, details: ClashInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="An advance toward an objective.")
+    async def record_advance(
+        self, info: Info, incident: IncidentInput, details: AdvanceInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="Air strikes, possibly in support of another actor.")
+    async def record_air_strike(
+        self, info: Info, incident: IncidentInput, details: AirStrikeInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="A statement on the record (kept as what was said).")
+    async def record_statement(
+        self, info: Info, incident: IncidentInput, details: StatementInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="An expected operation: a claim, never a fact.")
+    async def record_anticipated_operation(
+        self, info: Info, incident: IncidentInput, details: AnticipatedOperationInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(description="Record commands atomically: all of them, or none.")
+    async def record_batch(self, info: Info, commands: list[BatchCommand]) -> list[Payload]:
+        by = _by(info)
+        return await _execute(info, [command.command(by) for command in commands])
+
+    @strawberry.mutation(description="Another source backs the incident.")
+    async def corroborate(
+        self, info: Info, correction: CorrectionInput, source: SourceInput
+    ) -> Payload:
+        command = c.Corroborate(
+            _incident_id(correction), source.to_domain(), correction.idempotency_key,
+            correction.expected_version, _by(info),
+        )  # fmt: skip
+        return (await _execute(info, [command]))[0]
+
+    @strawberry.mutation(description="Someone denies the incident (it still counts, flagged).")
+    async def dispute(
+        self,
+        info: Info,
+        correction: CorrectionInput,
+        source: SourceInput,
+        disputed_by: str | None = None,
+        reason: str | None = None,
+    ) -> Payload:
+        command = c.Dispute(
+            _incident_id(correction), source.to_domain(),
+            None if disputed_by is None else ids.actor_ref(disputed_by), reason,
+            correction.idempotency_key, correction.expected_version, _by(info),
+        )  # fmt: skip
+        return (await _execute(info, [command]))[0]
+
+    @strawberry.mutation(description="The incident is confirmed (clears a dispute).")
+    async def confirm(
+        self, info: Info, correction: CorrectionInput, source: SourceInput
+    ) -> Payload:
+        command = c.Confirm(
+            _incident_id(correction), source.to_domain(), correction.idempotency_key,
+            correction.expected_version, _by(info),
+        )  # fmt: skip
+        return (await _execute(info, [command]))[0]
+
+    @strawberry.mutation(description="Correct the incident's time or places, saying why.")
+    async def amend(
+        self, info: Info, correction: CorrectionInput, amendment: AmendInput
+    ) -> Payload:
+        return (await _execute(info, [amendment.command(correction, _by(info))]))[0]
+
+    @strawberry.mutation(description="Withdraw the incident: it stops counting from now on.")
+    async def retract(
+        self,
+        info: Info,
+        correction: CorrectionInput,
+        reason: str,
+        source: SourceInput | None = None,
+    ) -> Payload:
+        command = c.Retract(
+            _incident_id(correction), reason, None if source is None else source.to_domain(),
+            correction.idempotency_key, correction.expected_version, _by(info),
+        )  # fmt: skip
+        return (await _execute(info, [command]))[0]

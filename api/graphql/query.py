@@ -1,0 +1,238 @@
+"""The read API: control, maps, changes, places, actors, incidents and the raw log."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.errors import ApiError
+from api.graphql.geojson import feature_collection
+from api.graphql.inputs import IncidentFilter, PlaceFilter
+from api.graphql.types.actor import Actor
+from api.graphql.types.common import (
+    Connection,
+    Node,
+    PlaceKind,
+    check_page_size,
+    connection,
+)
+from api.graphql.types.control import Change, ControlState, PlaceControl, control_at, now_or
+from api.graphql.types.incident import Incident, incident_page
+from api.graphql.types.log import LogEntry, log_page
+from api.graphql.types.place import Place
+from readmodel import queries as q
+
+MAX_WAIT_MS = 10_000
+
+
+def _offset_cursor(n: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{n}".encode()).decode()
+
+
+def _offset(after: str | None) -> int:
+    if after is None:
+        return 0
+    try:
+        kind, _, n = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
+        if kind == "offset" and int(n) >= 0:
+            return int(n) + 1
+    except ValueError:
+        pass
+    raise ApiError("INVALID_CURSOR", "not a cursor from this list", field="after")
+
+
+def _page(items: list[Any], first: int, after: str | None) -> Connection[Any]:
+    """Page an already-ordered, bounded list (places, actors, map entries) by offset."""
+    start = _offset(after)
+    limit = check_page_size(first)
+    window = list(enumerate(items))[start : start + limit + 1]
+    page = connection(window, limit, lambda pair: _offset_cursor(pair[0]))
+    return Connection(
+        edges=[type(e)(node=e.node[1], cursor=e.cursor) for e in page.edges],
+        page_info=page.page_info,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        info.context.check_read()
+        type_name, uuid = ids.decode(id)
+        context = info.context
+        if type_name == "Place":
+            place = await context.place_loader.load(uuid)
+            return None if place is None else Place.from_row(place)
+        if type_name == "Actor":
+            actor = await context.actor_loader.load(uuid)
+            return None if actor is None else Actor.from_row(actor)
+        if type_name == "Incident":
+            incident = await context.incident_loader.load(uuid)
+            return None if incident is None else Incident.from_row(incident)
+        return None
+
+    @strawberry.field(
+        description="Wait (up to timeoutMs) until the read models include log position "
+        "`position` — e.g. the position a mutation returned — then answer the nested query."
+    )
+    async def fresh(self, info: Info, position: int, timeout_ms: int = 5_000) -> Query:
+        deadline = time.monotonic() + min(max(timeout_ms, 0), MAX_WAIT_MS) / 1000
+        while (reached := await info.context.projected()) < position:
+            if time.monotonic() >= deadline:
+                raise ApiError(
+                    "STALE",
+                    f"read models are at position {reached}, not yet {position}; retry",
+                    field="position",
+                )
+            await asyncio.sleep(0.01)
+        return Query()
+
+    @strawberry.field(description='A place by slug (e.g. "hama") or id.')
+    async def place(self, info: Info, ref: str) -> Place | None:
+        info.context.check_read()
+        row = await info.context.place_loader.load(ids.place_ref(ref))
+        return None if row is None else Place.from_row(row)
+
+    @strawberry.field(description="Places by name or alias (search), or by filters, by name.")
+    async def places(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        search: str | None = None,
+        governorate: str | None = None,
+        kinds: list[PlaceKind] | None = None,
+    ) -> Connection[Place]:
+        info.context.check_read()
+        async with info.context.pool.acquire() as conn:
+            if search:
+                rows = await q.find_places(conn, search, limit=1000)
+            else:
+                rows = await q.list_places(conn, governorate=governorate, kinds=kinds)
+        return _page([Place.from_row(r) for r in rows], first, after)
+
+    @strawberry.field(description='An actor by slug (e.g. "hts") or id.')
+    async def actor(self, info: Info, ref: str) -> Actor | None:
+        info.context.check_read()
+        row = await info.context.actor_loader.load(ids.actor_ref(ref))
+        return None if row is None else Actor.from_row(row)
+
+    @strawberry.field(description="Actors, by name; search matches names and aliases.")
+    async def actors(
+        self, info: Info, first: int, after: str | None = None, search: str | None = None
+    ) -> Connection[Actor]:
+        info.context.check_read()
+        async with info.context.pool.acquire() as conn:
+            rows = await (q.find_actors(conn, search, 1000) if search else q.list_actors(conn))
+        return _page([Actor.from_row(r) for r in rows], first, after)
+
+    @strawberry.field(description="An incident by id.")
+    async def incident(self, info: Info, id: strawberry.ID) -> Incident | None:
+        info.context.check_read()
+        row = await info.context.incident_loader.load(ids.incident_ref(id))
+        return None if row is None else Incident.from_row(row)
+
+    @strawberry.field(description="The incident feed: most recent first, or in log order.")
+    async def incidents(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: IncidentFilter | None = None,
+        log_order: bool = False,
+    ) -> Connection[Incident]:
+        order = q.FeedOrder.LOG if log_order else q.FeedOrder.RECENT
+        args = {} if filter is None else filter.feed_args()
+        return await incident_page(info, first, after, order, **args)
+
+    @strawberry.field(
+        description="Who held a place at asOf (default: now), using only what was recorded "
+        "by knownAt (default: everything). Null: nothing known."
+    )
+    async def control_at(
+        self,
+        info: Info,
+        place: str,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> ControlState | None:
+        info.context.check_read()
+        state = await control_at(info, ids.place_ref(place), as_of, known_at)
+        return None if state is None else ControlState.from_row(state)
+
+    @strawberry.field(description="A place's control timeline as known at knownAt.")
+    async def control_history(
+        self, info: Info, place: str, known_at: datetime | None = None
+    ) -> list[ControlState]:
+        info.context.check_read()
+        async with info.context.pool.acquire() as conn:
+            states = await q.control_history(conn, ids.place_ref(place), known_at)
+        return [ControlState.from_row(s) for s in states]
+
+    @strawberry.field(description="Every place's state at asOf as known at knownAt, by name.")
+    async def control_map(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        where: PlaceFilter | None = None,
+    ) -> Connection[PlaceControl]:
+        info.context.check_read()
+        entries = await _control_map(info, as_of, known_at, where)
+        return _page([PlaceControl.from_row(e) for e in entries], first, after)
+
+    @strawberry.field(
+        description="The control map as a GeoJSON FeatureCollection (Point per place, with "
+        "status, controllers and flags as properties), for Leaflet, MapLibre or QGIS."
+    )
+    async def control_map_geo_json(
+        self,
+        info: Info,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        where: PlaceFilter | None = None,
+    ) -> JSON:
+        info.context.check_read()
+        entries = await _control_map(info, as_of, known_at, where)
+        actor_ids = {a for e in entries if e.state for a in e.state.controllers}
+        actors = await info.context.actor_loader.load_many(sorted(actor_ids))
+        names = {a.id: a for a in actors if a is not None}
+        return JSON(feature_collection(entries, names))
+
+    @strawberry.field(description="Places whose holder differs between two instants.")
+    async def changes(
+        self,
+        info: Info,
+        from_: datetime,
+        to: datetime,
+        known_at: datetime | None = None,
+        where: PlaceFilter | None = None,
+    ) -> list[Change]:
+        info.context.check_read()
+        args = {} if where is None else where.map_args()
+        async with info.context.pool.acquire() as conn:
+            rows = await q.changes_between(conn, from_, to, known_at, **args)  # type: ignore[arg-type]
+        return [Change.from_row(r) for r in rows]
+
+    @strawberry.field(description="The raw log, in position order, after a position.")
+    async def log(self, info: Info, first: int, after: str | None = None) -> Connection[LogEntry]:
+        info.context.check_read()
+        return await log_page(info, first, after)
+
+
+async def _control_map(
+    info: Info, as_of: datetime | None, known_at: datetime | None, where: PlaceFilter | None
+) -> list[q.PlaceControl]:
+    args = {} if where is None else where.map_args()
+    async with info.context.pool.acquire() as conn:
+        return await q.control_map(conn, now_or(as_of), known_at, **args)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""GraphQL object types, one module per concept; ``from_row`` builds them from read rows."""

@@ -1,0 +1,84 @@
+"""Shared GraphQL building blocks: enums, the Node interface, cursor connections, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from api.graphql.errors import ApiError
+from domain import vocabulary as v
+from domain.control import ControlStatus as DomainControlStatus
+
+MAX_PAGE = 100
+
+# The domain's own enums are the GraphQL enums (registered here, once).
+strawberry.enum(v.PlaceKind, description="What kind of place it is.")
+strawberry.enum(v.ActorKind)
+strawberry.enum(v.IncidentKind)
+strawberry.enum(v.ClaimStatus, description="Where a claim stands after its corrections.")
+strawberry.enum(v.TimePrecision, description="How precisely a time is known.")
+strawberry.enum(v.AircraftOutcome)
+strawberry.enum(v.SpeakerRole)
+strawberry.enum(v.Channel)
+strawberry.enum(DomainControlStatus, name="ControlStatus")
+PlaceKind = v.PlaceKind
+ActorKind = v.ActorKind
+IncidentKind = v.IncidentKind
+ClaimStatus = v.ClaimStatus
+TimePrecision = v.TimePrecision
+AircraftOutcome = v.AircraftOutcome
+SpeakerRole = v.SpeakerRole
+Channel = v.Channel
+ControlStatus = DomainControlStatus
+
+T = TypeVar("T")
+
+
+@strawberry.interface(description="An object with a global id, fetchable with node(id:).")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type(description="A page of results; ask for the next with after: endCursor.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of the edges, for clients that skip cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def check_page_size(first: int) -> int:
+    """GitHub's convention: every list asks for 1 to 100 items."""
+    if not 1 <= first <= MAX_PAGE:
+        raise ApiError(
+            "INVALID_PAGE_SIZE", f"first must be between 1 and {MAX_PAGE}", field="first"
+        )
+    return first
+
+
+def connection(items: Sequence[T], first: int, cursor_of: Callable[[T], str]) -> Connection[T]:
+    """A page from ``items`` fetched with ``limit = first + 1`` (the extra one says more)."""
+    page = list(items[:first])
+    edges = [Edge(node=item, cursor=cursor_of(item)) for item in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(items) > first, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )

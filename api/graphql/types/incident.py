@@ -1,0 +1,199 @@
+"""Incident: one real-world event, its sources, and every correction to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import strawberry
+
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.types.common import (
+    Channel,
+    ClaimStatus,
+    Connection,
+    IncidentKind,
+    Node,
+    SpeakerRole,
+    TimePrecision,
+    check_page_size,
+    connection,
+)
+from api.graphql.types.details import IncidentDetails, actor, details_from
+from domain import vocabulary as v
+from domain.values import Source as DomainSource
+from domain.values import ValidTime
+from readmodel import queries as q
+from readmodel.events import aggregate_history
+from readmodel.jsonable import plain
+
+if TYPE_CHECKING:
+    from api.graphql.types.actor import Actor
+    from api.graphql.types.place import Place
+
+ActorType = Annotated["Actor", strawberry.lazy("api.graphql.types.actor")]
+PlaceType = Annotated["Place", strawberry.lazy("api.graphql.types.place")]
+
+
+@strawberry.type(description="A report a fact rests on, and who is speaking in it.")
+class Source:
+    outlet: str
+    channel: Channel
+    role: SpeakerRole = strawberry.field(
+        description="PARTY: a party speaking for itself; INDEPENDENT: an outlet or observer; "
+        "LOCAL_SOURCES: unnamed local sources."
+    )
+    url: str | None
+    published_at: datetime | None
+    quote: str | None
+    speaker: str | None
+    raw: strawberry.Private[Mapping[str, Any]]
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Source:
+        published = raw.get("published_at")
+        return cls(
+            outlet=raw["outlet"],
+            channel=v.Channel(raw["channel"]),
+            role=v.SpeakerRole(raw["role"]),
+            url=raw.get("url"),
+            published_at=None if published is None else datetime.fromisoformat(published),
+            quote=raw.get("quote"),
+            speaker=raw.get("speaker"),
+            raw=raw,
+        )
+
+    @strawberry.field
+    async def speaker_actor(self, info: Info) -> ActorType | None:
+        return await actor(info, self.raw.get("speaker_actor_id"))
+
+
+@strawberry.type(description="One entry of an incident's provenance: recorded, then corrected.")
+class IncidentEvent:
+    type: str = strawberry.field(
+        description="Recorded, Corroborated, Disputed, Confirmed, Amended or Retracted."
+    )
+    position: int
+    recorded_at: datetime
+    recorded_by: str | None
+    source: Source | None
+    reason: str | None
+    occurred_at: datetime | None = strawberry.field(description="Amended: the corrected time.")
+    precision: TimePrecision | None
+    raw_places: strawberry.Private[tuple[UUID, ...] | None]
+    disputed_by_id: strawberry.Private[UUID | None]
+
+    @strawberry.field(description="Amended: the corrected places.")
+    async def places(self, info: Info) -> list[PlaceType] | None:
+        if self.raw_places is None:
+            return None
+        return await _places(info, self.raw_places)
+
+    @strawberry.field
+    async def disputed_by(self, info: Info) -> ActorType | None:
+        return await actor(info, None if self.disputed_by_id is None else str(self.disputed_by_id))
+
+
+@strawberry.type(description="One real-world event as currently believed.")
+class Incident(Node):
+    kind: IncidentKind
+    status: ClaimStatus
+    occurred_at: datetime = strawberry.field(description="The earliest it may have happened.")
+    occurred_until: datetime = strawberry.field(
+        description="The latest it may have happened (end of its day or range)."
+    )
+    precision: TimePrecision
+    summary: str | None
+    details: IncidentDetails
+    sources: list[Source] = strawberry.field(
+        description="The reports it rests on, corroborating and confirming ones included."
+    )
+    recorded_by: str | None
+    recorded_position: int = strawberry.field(description="Log position of its first record.")
+    recorded_at: datetime
+    version: int
+    row: strawberry.Private[q.IncidentRow]
+
+    @classmethod
+    def from_row(cls, row: q.IncidentRow) -> Incident:
+        return cls(
+            id=ids.encode("Incident", row.id),
+            kind=row.kind,
+            status=row.status,
+            occurred_at=row.valid_from,
+            occurred_until=row.valid_to,
+            precision=row.precision,
+            summary=row.summary,
+            details=details_from(row.kind, row.details),
+            sources=[Source.from_json(s) for s in row.sources],
+            recorded_by=row.recorded_by,
+            recorded_position=row.recorded_position,
+            recorded_at=row.recorded_at,
+            version=row.version,
+            row=row,
+        )
+
+    @strawberry.field
+    async def places(self, info: Info) -> list[PlaceType]:
+        return await _places(info, self.row.place_ids)
+
+    @strawberry.field(description="Every actor the incident names.")
+    async def actors(self, info: Info) -> list[ActorType]:
+        from api.graphql.types.actor import Actor  # noqa: PLC0415
+
+        rows = await info.context.actor_loader.load_many(list(self.row.actor_ids))
+        return [Actor.from_row(r) for r in rows if r is not None]
+
+    @strawberry.field(description="Full provenance: the record and every correction, in order.")
+    async def history(self, info: Info) -> list[IncidentEvent]:
+        async with info.context.pool.acquire() as conn:
+            logged = await aggregate_history(conn, self.row.id)
+        return [_history_entry(e.position, e.recorded_at, e.event) for e in logged]
+
+
+async def _places(info: Info, place_ids: tuple[UUID, ...]) -> list[PlaceType]:
+    from api.graphql.types.place import Place  # noqa: PLC0415
+
+    rows = await info.context.place_loader.load_many(list(place_ids))
+    return [Place.from_row(r) for r in rows if r is not None]
+
+
+def _history_entry(position: int, recorded_at: datetime, event: Any) -> IncidentEvent:
+    name = type(event).__name__.lstrip("_")
+    source: DomainSource | None = getattr(event, "source", None)
+    if name == "Recorded":
+        source = event.sources[0]
+    valid_time: ValidTime | None = getattr(event, "valid_time", None)
+    places = getattr(event, "place_ids", None)
+    return IncidentEvent(
+        type=name,
+        position=position,
+        recorded_at=recorded_at,
+        recorded_by=event.meta.recorded_by,
+        source=None if source is None else Source.from_json(plain(source)),
+        reason=getattr(event, "reason", None),
+        occurred_at=None if valid_time is None else valid_time.earliest,
+        precision=None if valid_time is None else valid_time.precision,
+        raw_places=None if places is None else tuple(places),
+        disputed_by_id=getattr(event, "disputed_by", None),
+    )
+
+
+async def incident_page(
+    info: Info,
+    first: int,
+    after: str | None,
+    order: q.FeedOrder = q.FeedOrder.RECENT,
+    **filters: Any,
+) -> Connection[Incident]:
+    """A page of the incident feed (shared by Query.incidents, Place and Actor)."""
+    info.context.check_read()
+    limit = check_page_size(first)
+    async with info.context.pool.acquire() as conn:
+        rows = await q.incident_feed(conn, order=order, after=after, limit=limit + 1, **filters)
+    return connection(
+        [Incident.from_row(r) for r in rows], limit, lambda i: q.feed_cursor(i.row, order)
+    )

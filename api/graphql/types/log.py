@@ -1,0 +1,53 @@
+"""The raw log, entry by entry: what was recorded, at which position, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.errors import ApiError
+from api.graphql.types.common import Connection, check_page_size, connection
+from readmodel.events import LoggedEvent, read_after
+from readmodel.jsonable import plain
+
+# Attributes every event has; the rest is the event's own payload.
+_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp"}
+
+
+@strawberry.type(description="One event of the append-only log.")
+class LogEntry:
+    position: int
+    recorded_at: datetime
+    aggregate_id: strawberry.ID = strawberry.field(description="Global id of its aggregate.")
+    aggregate_version: int
+    type: str = strawberry.field(description="e.g. Incident.Recorded, Place.Registered.")
+    data: JSON
+
+    @classmethod
+    def from_logged(cls, logged: LoggedEvent) -> LogEntry:
+        event = logged.event
+        aggregate_type, _, _ = logged.name.partition(".")
+        return cls(
+            position=logged.position,
+            recorded_at=logged.recorded_at,
+            aggregate_id=ids.encode(aggregate_type, event.originator_id),
+            aggregate_version=event.originator_version,
+            type=logged.name,
+            data=JSON({k: plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}),
+        )
+
+
+async def log_page(info: Info, first: int, after: str | None) -> Connection[LogEntry]:
+    """Cursors are log positions (as strings): ``after: "41"`` continues from position 42."""
+    limit = check_page_size(first)
+    try:
+        position = 0 if after is None else int(after)
+    except ValueError:
+        raise ApiError("INVALID_CURSOR", "a log cursor is a position", field="after") from None
+    async with info.context.pool.acquire() as conn:
+        logged = await read_after(conn, position, limit + 1)
+    return connection([LogEntry.from_logged(e) for e in logged], limit, lambda e: str(e.position))

@@ -1,0 +1,213 @@
+"""Who held what: control of places at a valid time T, as known at a record time K.
+
+Every answer is read from ``rm.control`` (bitemporal intervals written by the projector),
+never by replaying the log. ``known_at`` None means "everything known now"; otherwise only
+what had been recorded by ``known_at`` counts (the log position known then, see
+``known_position``). The rules that produce the intervals are in ``domain.control``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+from domain.vocabulary import PlaceKind
+from readmodel.queries.rows import (
+    Change,
+    ControlState,
+    PlaceControl,
+    place_from_row,
+    state_from_row,
+)
+from readmodel.queries.sql import (
+    CONTROL_AT,
+    KNOWN_POSITION,
+    PLACE_KNOWN,
+    BBox,
+    Near,
+    Query,
+    aware,
+    place_filters,
+)
+
+STATE_COLUMNS: Final = (
+    "place_id", "status", "controllers", "valid_from", "valid_to", "known_from", "known_to",
+    "evidence", "disputed", "inferred", "precision", "certain_from",
+)  # fmt: skip
+
+SELECT_KNOWN_POSITION: Final = "SELECT " + KNOWN_POSITION.format("$1")
+
+SELECT_CONTROL_AT: Final = """
+WITH {with_known}
+SELECT c.* FROM rm.control AS c
+ WHERE c.place_id = {place} AND {at}
+ ORDER BY c.known_from DESC
+ LIMIT 1
+"""
+
+SELECT_HISTORY: Final = """
+WITH {with_known}
+SELECT c.* FROM rm.control AS c
+ WHERE c.place_id = {place}
+   AND c.known_from <= {pk} AND (c.known_to IS NULL OR c.known_to > {pk})
+ ORDER BY c.valid_from ASC NULLS FIRST
+"""
+
+# Every place (known at K) with its state at T; the GiST probe finds all states at once.
+SELECT_MAP: Final = """
+WITH {with_known},
+state AS (SELECT c.* FROM rm.control AS c WHERE {state_conditions})
+SELECT p.*, {state_columns}
+  FROM rm.places AS p
+  LEFT JOIN state AS s ON s.place_id = p.id
+ WHERE {conditions}
+ ORDER BY p.name, p.id
+"""
+
+SELECT_CHANGES: Final = """
+WITH {with_known},
+a AS (SELECT c.* FROM rm.control AS c WHERE {at_t1}),
+b AS (SELECT c.* FROM rm.control AS c WHERE {at_t2})
+SELECT p.*, {a_columns}, {b_columns}
+  FROM rm.places AS p
+  LEFT JOIN a ON a.place_id = p.id
+  LEFT JOIN b ON b.place_id = p.id
+ WHERE {conditions}
+ ORDER BY p.name, p.id
+"""
+
+# Status or the set of holders differs; unknown differs from known, not from unknown.
+STATE_DIFFERS: Final = """
+a.status IS DISTINCT FROM b.status
+OR (a.status IS NOT NULL AND b.status IS NOT NULL
+    AND NOT (a.controllers @> b.controllers AND a.controllers <@ b.controllers))"""
+HELD_BY: Final = "{c}.controllers @> ARRAY[{0}::uuid]"
+HELD_BY_EITHER: Final = "a.controllers @> ARRAY[{0}::uuid] OR b.controllers @> ARRAY[{0}::uuid]"
+HAS_STATE: Final = "s.place_id IS NOT NULL"
+
+
+def _columns(alias: str, prefix: str) -> str:
+    return ", ".join(f"{alias}.{col} AS {prefix}{col}" for col in STATE_COLUMNS)
+
+
+async def known_position(conn: Any, known_at: datetime | None) -> int | None:
+    """The log position known at record time ``known_at``: the last event recorded at or
+    before it, 0 if nothing was; None (everything known) when ``known_at`` is None."""
+    if known_at is None:
+        return None
+    return int(await conn.fetchval(SELECT_KNOWN_POSITION, aware(known_at, "knownAt")))
+
+
+async def control_at(
+    conn: Any, place_id: UUID, as_of: datetime, known_at: datetime | None = None
+) -> ControlState | None:
+    """The control state of a place at valid time ``as_of``, as known at ``known_at``.
+
+    None when nothing known covers ``as_of`` (no incident yet, and none to infer from).
+    ``uncertain`` is set when ``as_of`` falls before the state's ``certain_from``.
+    """
+    q = Query()
+    pk = q.known_position(known_at)
+    t = q.param(aware(as_of, "asOf")) + "::timestamptz"
+    place = q.param(place_id)
+    sql = SELECT_CONTROL_AT.format(
+        with_known=q.with_known, place=place, at=CONTROL_AT.format(c="c", t=t, pk=pk)
+    )
+    row = await conn.fetchrow(sql, *q.args)
+    return None if row is None else state_from_row(row, as_of)
+
+
+async def control_history(
+    conn: Any, place_id: UUID, known_at: datetime | None = None
+) -> list[ControlState]:
+    """A place's whole control timeline as known at ``known_at``, oldest first (an interval
+    open to the past first). ``uncertain`` here says the interval's start is uncertain."""
+    q = Query()
+    pk = q.known_position(known_at)
+    place = q.param(place_id)
+    rows = await conn.fetch(
+        SELECT_HISTORY.format(with_known=q.with_known, place=place, pk=pk), *q.args
+    )
+    return [state for row in rows if (state := state_from_row(row, None)) is not None]
+
+
+async def control_map(
+    conn: Any,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    *,
+    bbox: BBox | None = None,
+    near: Near | None = None,
+    governorate: str | None = None,
+    kinds: Iterable[PlaceKind | str] | None = None,
+    controller: UUID | None = None,
+) -> list[PlaceControl]:
+    """Every place matching the filters with its state at ``as_of`` as known at ``known_at``,
+    ordered by name.
+
+    Places whose state is unknown are included with ``state=None``, so a map can draw them
+    as "unknown" rather than leave them out; places registered after ``known_at`` are not.
+    With ``controller``, only places that actor holds (alone or jointly) are returned.
+    Filters: ``bbox`` (min_lat, min_lon, max_lat, max_lon), ``near`` (lat, lon, radius_km),
+    ``governorate`` (exact name), ``kinds`` (place kinds).
+    """
+    q = Query()
+    pk = q.known_position(known_at)
+    t = q.param(aware(as_of, "asOf")) + "::timestamptz"
+    state_conditions = [CONTROL_AT.format(c="c", t=t, pk=pk)]
+    q.where(PLACE_KNOWN, p="p", pk=pk)
+    q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
+    if controller is not None:
+        state_conditions.append(q.sql(HELD_BY, controller, c="c"))
+        q.where(HAS_STATE)
+    sql = SELECT_MAP.format(
+        with_known=q.with_known,
+        state_conditions=" AND ".join(state_conditions),
+        state_columns=_columns("s", "s_"),
+        conditions=q.clause,
+    )
+    rows = await conn.fetch(sql, *q.args)
+    return [PlaceControl(place_from_row(r), state_from_row(r, as_of, "s_")) for r in rows]
+
+
+async def changes_between(
+    conn: Any,
+    t1: datetime,
+    t2: datetime,
+    known_at: datetime | None = None,
+    *,
+    bbox: BBox | None = None,
+    near: Near | None = None,
+    governorate: str | None = None,
+    kinds: Iterable[PlaceKind | str] | None = None,
+    controller: UUID | None = None,
+) -> list[Change]:
+    """Places whose status or set of holders at ``t2`` differs from that at ``t1``, as known
+    at ``known_at``, ordered by name. A net comparison: a place lost and retaken in between
+    is not a change. Unknown → known counts as a change. ``controller`` keeps the changes in
+    which that actor held the place at ``t1`` or at ``t2``; other filters as ``control_map``.
+    """
+    q = Query()
+    pk = q.known_position(known_at)
+    p1 = q.param(aware(t1, "from")) + "::timestamptz"
+    p2 = q.param(aware(t2, "to")) + "::timestamptz"
+    q.where(PLACE_KNOWN, p="p", pk=pk)
+    q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
+    q.where(STATE_DIFFERS)
+    if controller is not None:
+        q.where(HELD_BY_EITHER, controller)
+    sql = SELECT_CHANGES.format(
+        with_known=q.with_known,
+        at_t1=CONTROL_AT.format(c="c", t=p1, pk=pk),
+        at_t2=CONTROL_AT.format(c="c", t=p2, pk=pk),
+        a_columns=_columns("a", "a_"),
+        b_columns=_columns("b", "b_"),
+        conditions=q.clause,
+    )
+    rows = await conn.fetch(sql, *q.args)
+    return [
+        Change(place_from_row(r), state_from_row(r, t1, "a_"), state_from_row(r, t2, "b_"))
+        for r in rows
+    ]

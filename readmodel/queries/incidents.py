@@ -1,0 +1,140 @@
+"""The incident feed, with keyset pagination, and single incidents.
+
+``rm.incidents`` holds each incident as currently believed (its latest status, time and
+places), so the feed answers "now"; it is not bitemporal.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+from uuid import UUID
+
+from domain.errors import InvalidInput
+from domain.vocabulary import ClaimStatus, IncidentKind
+from readmodel.queries.rows import IncidentRow, incident_from_row
+from readmodel.queries.sql import BBox, Near, Query, aware, place_filters
+
+MAX_LIMIT: Final = 500
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+class FeedOrder(StrEnum):
+    RECENT = "recent"  # latest valid time first; ties: latest recorded first
+    LOG = "log"  # record order, oldest first (to follow the log)
+
+
+SELECT_INCIDENT: Final = "SELECT i.* FROM rm.incidents AS i WHERE i.id = $1"
+SELECT_FEED: Final = """
+SELECT i.* FROM rm.incidents AS i
+ WHERE {conditions}
+ ORDER BY {order}
+ LIMIT {limit}
+"""
+ORDER_BY: Final = {
+    FeedOrder.RECENT: "i.valid_from DESC, i.recorded_position DESC",
+    FeedOrder.LOG: "i.recorded_position ASC",
+}
+OF_KINDS: Final = "i.kind = ANY({0}::text[])"
+WITH_STATUSES: Final = "i.status = ANY({0}::text[])"
+INVOLVING_ACTOR: Final = "i.actor_ids @> ARRAY[{0}::uuid]"
+AT_PLACE: Final = "i.place_ids @> ARRAY[{0}::uuid]"
+AT_PLACES_WHERE: Final = "i.place_ids && ARRAY(SELECT p.id FROM rm.places AS p WHERE {where})"
+# An incident may have happened any time in [valid_from, valid_to]; keep it when that span
+# meets the window [from, to). Exact incidents have valid_to = valid_from.
+ENDS_AFTER: Final = "i.valid_to > {0}::timestamptz OR i.valid_from >= {0}::timestamptz"
+STARTS_BEFORE: Final = "i.valid_from < {0}::timestamptz"
+AFTER_RECENT: Final = "(i.valid_from, i.recorded_position) < ({0}::timestamptz, {1}::bigint)"
+AFTER_LOG: Final = "i.recorded_position > {0}::bigint"
+
+
+class InvalidCursor(InvalidInput):
+    code = "INVALID_CURSOR"
+
+
+def feed_cursor(row: IncidentRow, order: FeedOrder | str = FeedOrder.RECENT) -> str:
+    """The opaque cursor that resumes a feed in ``order`` right after ``row``."""
+    if FeedOrder(order) is FeedOrder.LOG:
+        text = f"log:{row.recorded_position}"
+    else:
+        micros = (row.valid_from - _EPOCH) // _MICROSECOND
+        text = f"recent:{micros}:{row.recorded_position}"
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_cursor(cursor: str, order: FeedOrder) -> tuple[datetime | None, int]:
+    try:
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        if parts[0] != order.value:
+            raise ValueError(parts[0])
+        if order is FeedOrder.LOG and len(parts) == 2:
+            return None, int(parts[1])
+        if order is FeedOrder.RECENT and len(parts) == 3:
+            return _EPOCH + int(parts[1]) * _MICROSECOND, int(parts[2])
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
+        pass
+    raise InvalidCursor(f"not a cursor of a {order.value!r} feed", field="after")
+
+
+async def get_incident(conn: Any, incident_id: UUID) -> IncidentRow | None:
+    """One incident as currently believed, or None."""
+    row = await conn.fetchrow(SELECT_INCIDENT, incident_id)
+    return None if row is None else incident_from_row(row)
+
+
+async def incident_feed(
+    conn: Any,
+    *,
+    kinds: Iterable[IncidentKind | str] | None = None,
+    actor: UUID | None = None,
+    place: UUID | None = None,
+    bbox: BBox | None = None,
+    near: Near | None = None,
+    governorate: str | None = None,
+    valid_from: datetime | None = None,
+    valid_to: datetime | None = None,
+    statuses: Iterable[ClaimStatus | str] | None = None,
+    order: FeedOrder | str = FeedOrder.RECENT,
+    after: str | None = None,
+    limit: int = 50,
+) -> list[IncidentRow]:
+    """Incidents matching every filter given, one page at a time.
+
+    ``actor``: the actor is named anywhere in the incident; ``place``: among its places;
+    ``bbox``/``near``/``governorate``: at least one of its places lies there. The window
+    [``valid_from``, ``valid_to``) keeps incidents whose possible time meets it. Retracted
+    incidents are included (flagged by ``status``) unless ``statuses`` leaves them out.
+    Pass ``feed_cursor(last_row, order)`` as ``after`` for the next page.
+    """
+    order = FeedOrder(order)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    q = Query()
+    if kinds is not None:
+        q.where(OF_KINDS, [IncidentKind(k).value for k in kinds])
+    if statuses is not None:
+        q.where(WITH_STATUSES, [ClaimStatus(s).value for s in statuses])
+    if actor is not None:
+        q.where(INVOLVING_ACTOR, actor)
+    if place is not None:
+        q.where(AT_PLACE, place)
+    geo = place_filters(q, bbox=bbox, near=near, governorate=governorate)
+    if geo:
+        q.where(AT_PLACES_WHERE, where=" AND ".join(f"({c})" for c in geo))
+    if valid_from is not None:
+        q.where(ENDS_AFTER, aware(valid_from, "validFrom"))
+    if valid_to is not None:
+        q.where(STARTS_BEFORE, aware(valid_to, "validTo"))
+    if after is not None:
+        at, position = _decode_cursor(after, order)
+        if at is None:
+            q.where(AFTER_LOG, position)
+        else:
+            q.where(AFTER_RECENT, at, position)
+    sql = SELECT_FEED.format(conditions=q.clause, order=ORDER_BY[order], limit=q.param(limit))
+    return [incident_from_row(row) for row in await conn.fetch(sql, *q.args)]
