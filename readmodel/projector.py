@@ -95,8 +95,13 @@ class Projector:
                 # from the committed position. Nothing half-done survives a rollback.
                 logger.warning("projector: %s; retrying", error)
                 self.has_lock.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+            except Exception:
+                # An event we cannot apply (a bug, or a foreign row in the log) must not take
+                # the API process down: log it loudly and retry; projection stalls visibly.
+                logger.exception("projector: failed to apply a batch; retrying")
+                self.has_lock.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll_interval)
 
     async def _run_connected(self, stop: asyncio.Event) -> None:
         conn = await asyncpg.connect(self.dsn)
