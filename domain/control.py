@@ -17,8 +17,10 @@ The rules, in plain words (the README repeats them for users):
 5. Before the first incident, the place is inferred to have been held by whoever that
    incident says held it (the capture's ``taken_from``, or the withdrawing actor); such a
    state is flagged ``inferred``. With nothing to infer from, the place is simply unknown.
-6. Consecutive states with the same holder(s) and status merge into one interval whose
-   evidence lists every incident behind it; it is disputed only if all of them are.
+6. Incidents at the same instant are applied together, in record order: only the state the
+   instant ends in counts, so an overruled report leaves no trace.
+7. Consecutive states with the same status and set of holders merge into one interval whose
+   evidence lists every incident behind it; it is disputed (or inferred) only if all are.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from itertools import pairwise
+from itertools import groupby, pairwise
 from uuid import UUID
 
 from domain.details import Capture, Withdrawal
@@ -78,7 +80,11 @@ class Interval:
     certain_from: datetime | None
 
     def same_state(self, other: Interval) -> bool:
-        return (self.status, self.controllers) == (other.status, other.controllers)
+        """Same status and the same set of holders (the order they were listed in is noise)."""
+        return (self.status, frozenset(self.controllers)) == (
+            other.status,
+            frozenset(other.controllers),
+        )
 
 
 def facts_of(incident: Incident, recorded_position: int) -> dict[UUID, Fact]:
@@ -114,23 +120,47 @@ def timeline(facts: Iterable[Fact]) -> list[Interval]:
     ordered = sorted(facts, key=lambda f: f.order)
     if not ordered:
         return []
-    states: list[Interval] = []
     prior = _inferred_prior(ordered[0])
-    if prior is not None:
-        states.append(prior)
-    for fact in ordered:
-        current = states[-1] if states else None
-        nxt = _apply(current, fact)
-        if nxt is None:
-            continue
-        if current is not None and current.valid_from == nxt.valid_from:
-            states.pop()  # same instant: the later-recorded incident wins
-            current = states[-1] if states else None
-        if current is not None and current.same_state(nxt):
-            states[-1] = _merge(current, nxt)
-        else:
-            states.append(nxt)
+    states = [] if prior is None else [prior]
+    for _, same_instant in groupby(ordered, key=lambda f: f.effective_at):
+        _apply_instant(states, list(same_instant))
     return _close(states)
+
+
+def extend(intervals: list[Interval], fact: Fact) -> tuple[int, list[Interval]]:
+    """The timeline after adding a fact later than every fact behind ``intervals``.
+
+    Returns ``(k, tail)``: the new timeline is ``intervals[:k] + tail``. Only the last two
+    intervals can change (the last one is closed or merged into), so this costs O(1) where
+    ``timeline`` costs O(n): the common case of reports arriving in valid-time order.
+    """
+    if not intervals:
+        return 0, timeline([fact])
+    keep = max(len(intervals) - 2, 0)
+    states = [replace(i, valid_to=None) for i in intervals[keep:]]
+    _apply_instant(states, [fact])
+    return keep, _close(states)
+
+
+def _apply_instant(states: list[Interval], facts: list[Fact]) -> None:
+    """Apply the facts of one instant, in record order, to ``states`` (in place).
+
+    Later-recorded facts of the same instant overrule earlier ones, so only the state the
+    instant ends in is kept (added, or merged into an equal state before it); an overruled
+    report leaves no trace in the timeline.
+    """
+    before = states[-1] if states else None
+    current, last = before, None
+    for fact in facts:
+        nxt = _apply(current, fact)
+        if nxt is not None:
+            current = last = nxt
+    if last is None:
+        return
+    if before is not None and before.same_state(last):
+        states[-1] = _merge(before, last)
+    else:
+        states.append(last)
 
 
 def _inferred_prior(first: Fact) -> Interval | None:

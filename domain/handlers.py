@@ -232,7 +232,9 @@ def _retract(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> Non
 
 def _meta(cmd: c.RecordIncident | c.Correction) -> RequestMeta:
     recorded_by = None if cmd.recorded_by is None else clean_name(cmd.recorded_by, "recordedBy")
-    return RequestMeta(recorded_by, check_key(cmd.key), c.fingerprint(cmd))
+    key = check_key(cmd.key)
+    # Only a keyed request can be retried into a comparison, so only it needs a fingerprint.
+    return RequestMeta(recorded_by, key, None if key is None else c.fingerprint(cmd))
 
 
 def _valid_time(unit: Unit, value: Any) -> ValidTime:

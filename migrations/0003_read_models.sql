@@ -96,6 +96,7 @@ BEGIN
         -- Rows are never deleted; a revision closes the old row (known_to) and adds a new one.
         -- `span` is the same rectangle (x = valid time in epoch seconds, y = log position) for
         -- a GiST index, so "the state of every place at T as known at K" is one index probe.
+        -- Probe it with `span @> box(p, p)`: GiST's box opclass cannot serve box @> point.
         CREATE TABLE %1$I.control (
             id bigserial PRIMARY KEY,
             place_id uuid NOT NULL,
