@@ -25,5 +25,20 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    # Called by the C encoder only for what JSON lacks (str enums and tuples it handles).
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return vars(value)  # frozen dataclasses without slots: the fields, nothing else
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))
+    """The same JSON as ``json.dumps(plain(value))``, built by the C encoder."""
+    return _ENCODER.encode(value)

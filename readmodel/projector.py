@@ -17,8 +17,9 @@ from typing import Any, Final
 
 import asyncpg
 
-from readmodel.apply import apply_event
+from readmodel.apply import apply_batch
 from readmodel.events import read_after
+from readmodel.memory import Memory
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +40,31 @@ def checked_schema(schema: str) -> str:
     return schema
 
 
-async def project_batch(conn: Any, schema: str = LIVE_SCHEMA, limit: int = BATCH_SIZE) -> int:
-    """Apply the next batch of events to ``schema``; returns how many were applied."""
+async def project_batch(
+    conn: Any, schema: str = LIVE_SCHEMA, limit: int = BATCH_SIZE, memory: Memory | None = None
+) -> int:
+    """Apply the next batch of events to ``schema``; returns how many were applied.
+
+    ``memory`` carries incidents and timelines from batch to batch; without one, everything
+    the batch needs is loaded from the tables. It is cleared if the batch fails, because
+    the rollback leaves the tables, not the memory, telling the truth.
+    """
     schema = checked_schema(schema)
+    memory = Memory() if memory is None else memory
+    try:
+        return await _project_batch(conn, schema, limit, memory)
+    except BaseException:
+        memory.clear()
+        raise
+
+
+async def _project_batch(conn: Any, schema: str, limit: int, memory: Memory) -> int:
     async with conn.transaction():
         # FOR UPDATE: even without the advisory lock, two projectors can't apply one batch twice.
         position = await conn.fetchval(f"SELECT position FROM {schema}.tracking FOR UPDATE")
         events = await read_after(conn, position, limit)
-        for logged in events:
-            await apply_event(conn, schema, logged)
         if events:
+            await apply_batch(conn, schema, events, position, memory)
             reached = events[-1].position
             await conn.execute(f"UPDATE {schema}.tracking SET position = $1", reached)
             if schema == LIVE_SCHEMA:
@@ -62,10 +78,12 @@ async def catch_up(
     *,
     limit: int = BATCH_SIZE,
     progress: Progress | None = None,
+    memory: Memory | None = None,
 ) -> int:
     """Project until the log has nothing new; returns how many events were applied."""
     total = 0
-    while applied := await project_batch(conn, schema, limit):
+    memory = Memory() if memory is None else memory
+    while applied := await project_batch(conn, schema, limit, memory):
         total += applied
         if progress is not None:
             progress(applied, await projected_position(conn, schema))
@@ -106,12 +124,13 @@ class Projector:
     async def _run_connected(self, stop: asyncio.Event) -> None:
         conn = await asyncpg.connect(self.dsn)
         wake = asyncio.Event()
+        memory = Memory()  # only trusted while this connection holds the lock
         try:
             await self._acquire_lock(conn, stop)
             await conn.add_listener(LOG_CHANNEL, lambda *_: wake.set())
             while not stop.is_set():
                 wake.clear()
-                await catch_up(conn, limit=self.limit)
+                await catch_up(conn, limit=self.limit, memory=memory)
                 waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}
                 _, pending = await asyncio.wait(
                     waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED

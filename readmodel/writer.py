@@ -1,0 +1,161 @@
+"""Collects one batch's read-model changes and writes them with a few bulk statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from asyncpg.types import Box, Point
+
+from domain.control import Fact, Interval
+from readmodel.control import span
+from readmodel.jsonable import dumps
+from readmodel.memory import IncidentEntry, Row
+
+FAR_PAST, FAR_FUTURE, NEVER = -1e11, 1e11, 1e18  # see readmodel.control.span
+
+UPSERT_INCIDENT = """
+INSERT INTO {s}.incidents AS i (id, kind, status, valid_from, valid_to, precision, place_ids,
+    actor_ids, summary, details, sources, recorded_by, recorded_position, recorded_at,
+    updated_position, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16)
+ON CONFLICT (id) DO UPDATE SET
+    status = excluded.status, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+    precision = excluded.precision, place_ids = excluded.place_ids,
+    sources = excluded.sources, updated_position = excluded.updated_position,
+    version = excluded.version
+"""
+DELETE_FACTS = "DELETE FROM {s}.place_facts WHERE incident_id = ANY($1::uuid[])"
+FACT_COLUMNS = (
+    "place_id", "incident_id", "kind", "effective_at", "certain_from", "precision",
+    "recorded_position", "controllers", "withdrawn", "previous", "disputed",
+)  # fmt: skip
+CONTROL_COLUMNS = (
+    "id", "place_id", "valid_from", "valid_to", "known_from", "known_to", "status",
+    "controllers", "evidence", "disputed", "inferred", "precision", "certain_from", "span",
+)  # fmt: skip
+CHANGE_COLUMNS = (
+    "position", "place_id", "since", "before_status", "before_controllers", "after_status",
+    "after_controllers", "evidence",
+)  # fmt: skip
+RESERVE_IDS = (
+    "SELECT nextval(pg_get_serial_sequence('{s}.control', 'id')) FROM generate_series(1, $1)"
+)
+CLOSE_ROWS = (
+    "UPDATE {s}.control AS c SET known_to = v.known_to, "
+    f"span = {span('c.valid_from', 'c.valid_to', 'c.known_from', 'v.known_to')} "
+    "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, known_to) WHERE c.id = v.id"
+)
+
+
+def _epoch(value: datetime | None, default: float) -> float:
+    return default if value is None else value.timestamp()
+
+
+def _box(row: Row) -> Box:
+    i = row.interval
+    return Box(
+        Point(_epoch(i.valid_to, FAR_FUTURE), NEVER if row.known_to is None else row.known_to),
+        Point(_epoch(i.valid_from, FAR_PAST), row.known_from),
+    )
+
+
+@dataclass
+class BatchWriter:
+    schema: str
+    incidents: dict[UUID, tuple[IncidentEntry, int]] = field(default_factory=dict)
+    facts: dict[UUID, dict[UUID, Fact]] = field(default_factory=dict)
+    inserts: list[tuple[UUID, Row]] = field(default_factory=list)
+    closes: list[tuple[int, int]] = field(default_factory=list)
+    changes: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def incident(self, entry: IncidentEntry, position: int) -> None:
+        self.incidents[entry.incident.id] = (entry, position)  # the last state wins
+
+    def incident_facts(self, incident_id: UUID, facts: dict[UUID, Fact]) -> None:
+        self.facts[incident_id] = facts
+
+    def insert(self, place_id: UUID, row: Row) -> None:
+        self.inserts.append((place_id, row))
+
+    def close(self, row: Row, position: int) -> None:
+        row.known_to = position
+        if row.id is not None:  # rows added by this batch are written already closed
+            self.closes.append((row.id, position))
+
+    def change(
+        self, position: int, place_id: UUID, before: Interval | None, after: Interval | None
+    ) -> None:
+        self.changes.append(
+            (
+                position, place_id, after and after.valid_from,
+                before and before.status.value, list(before.controllers if before else ()),
+                after and after.status.value, list(after.controllers if after else ()),
+                list(after.evidence if after else ()),
+            )
+        )  # fmt: skip
+
+    async def flush(self, conn: Any) -> None:
+        s = self.schema
+        if self.incidents:
+            await conn.executemany(
+                UPSERT_INCIDENT.format(s=s),
+                [_incident_args(e, p) for e, p in self.incidents.values()],
+            )
+        if self.facts:
+            await conn.execute(DELETE_FACTS.format(s=s), list(self.facts))
+            records = [
+                _fact_record(place, f)
+                for facts in self.facts.values()
+                for place, f in facts.items()
+            ]
+            if records:
+                await conn.copy_records_to_table(
+                    "place_facts", records=records, columns=FACT_COLUMNS, schema_name=s
+                )
+        if self.closes:
+            ids, known_to = zip(*self.closes, strict=True)
+            await conn.execute(CLOSE_ROWS.format(s=s), list(ids), list(known_to))
+        if self.inserts:
+            reserved = await conn.fetch(RESERVE_IDS.format(s=s), len(self.inserts))
+            for (_, row), record in zip(self.inserts, reserved, strict=True):
+                row.id = record[0]
+            await conn.copy_records_to_table(
+                "control",
+                records=[_control_record(place, row) for place, row in self.inserts],
+                columns=CONTROL_COLUMNS,
+                schema_name=s,
+            )
+        if self.changes:
+            await conn.copy_records_to_table(
+                "control_changes", records=self.changes, columns=CHANGE_COLUMNS, schema_name=s
+            )
+
+
+def _incident_args(entry: IncidentEntry, position: int) -> tuple[Any, ...]:
+    incident, time = entry.incident, entry.incident.valid_time
+    sources = (*incident.sources, *incident.corroborations, *incident.confirmations)
+    return (
+        incident.id, incident.kind.value, incident.status.value, time.earliest, time.latest,
+        time.precision.value, list(incident.place_ids), list(incident.actor_ids),
+        incident.summary, dumps(incident.details), dumps(sources), incident.meta.recorded_by,
+        entry.recorded_position, entry.recorded_at, position, incident.version,
+    )  # fmt: skip
+
+
+def _fact_record(place_id: UUID, f: Fact) -> tuple[Any, ...]:
+    return (
+        place_id, f.incident_id, f.kind.value, f.effective_at, f.certain_from, f.precision.value,
+        f.recorded_position, list(f.controllers), f.withdrawn, f.previous, f.disputed,
+    )  # fmt: skip
+
+
+def _control_record(place_id: UUID, row: Row) -> tuple[Any, ...]:
+    i = row.interval
+    return (
+        row.id, place_id, i.valid_from, i.valid_to, row.known_from, row.known_to,
+        i.status.value, list(i.controllers), list(i.evidence), i.disputed, i.inferred,
+        None if i.precision is None else i.precision.value, i.certain_from, _box(row),
+    )  # fmt: skip
