@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Re-install when the project metadata changes or a top-level package appears (the editable
 # install maps packages by name when it is made).
 STAMP := $(VENV)/.installed
-LINT_PACKAGES := $(wildcard domain readmodel api)
+LINT_PACKAGES := $(wildcard domain readmodel api bench)
 
 .PHONY: help venv install run test lint fmt clean
 

@@ -54,6 +54,8 @@ class Frontline(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(UTC))
+        # Ids proven to be places or actors; they are never deleted, so this never goes stale.
+        self.known: dict[UUID, type] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -72,7 +74,12 @@ class Frontline(Application[UUID]):
         converge; a command that states ``expected_version`` then fails cleanly.
         """
         for attempt in range(CONFLICT_RETRIES):
-            unit = Unit(self.repository, now=self.clock() + CLOCK_SKEW)
+            unit = Unit(
+                self.repository,
+                now=self.clock() + CLOCK_SKEW,
+                known=self.known,
+                optimistic=attempt == 0,
+            )
             outcomes = [handle(unit, command) for command in commands]
             try:
                 recordings = self.save(*unit.changed())

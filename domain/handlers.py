@@ -54,11 +54,26 @@ PLACELESS_KINDS = frozenset({IncidentKind.STATEMENT, IncidentKind.ANTICIPATED_OP
 
 
 class Unit:
-    """The aggregates one batch reads and changes, so later commands see earlier ones."""
+    """The aggregates one batch reads and changes, so later commands see earlier ones.
 
-    def __init__(self, repository: Repository[UUID], now: datetime) -> None:
+    ``known`` remembers, across batches, ids already proven to be places or actors (they are
+    never deleted), so references to them cost no read. ``optimistic``: assume keyed
+    incidents are new instead of reading each one; if one was not, the insert conflicts and
+    the batch is re-run without that assumption.
+    """
+
+    def __init__(
+        self,
+        repository: Repository[UUID],
+        now: datetime,
+        known: dict[UUID, type] | None = None,
+        *,
+        optimistic: bool = False,
+    ) -> None:
         self.repository = repository
         self.now = now
+        self.known = {} if known is None else known
+        self.optimistic = optimistic
         self.seen: dict[UUID, Aggregate] = {}
 
     def find(self, aggregate_id: UUID) -> Aggregate | None:
@@ -77,6 +92,13 @@ class Unit:
                 f"no {cls.__name__.lower()} with id {aggregate_id}", field=str(aggregate_id)
             )
         return found
+
+    def require(self, aggregate_id: UUID, cls: type[A], error: type[DomainError]) -> None:
+        """Check that a place or actor exists, reading it only the first time."""
+        if self.known.get(aggregate_id) is not cls:
+            found = self.load(aggregate_id, cls, error)
+            if not found.pending_events:  # committed, not just created by this batch
+                self.known[aggregate_id] = cls
 
     def add(self, aggregate: Aggregate) -> Outcome:
         self.seen[aggregate.id] = aggregate
@@ -146,7 +168,10 @@ def register_actor(unit: Unit, cmd: c.RegisterActor) -> Outcome:
 def record_incident(unit: Unit, cmd: c.RecordIncident) -> Outcome:
     meta = _meta(cmd)
     new_id = incident_id(cmd.key)
-    if cmd.key is not None and (existing := unit.find(new_id)) is not None:
+    existing = unit.seen.get(new_id)
+    if cmd.key is not None and existing is None and not unit.optimistic:
+        existing = unit.find(new_id)
+    if existing is not None:
         if not isinstance(existing, Incident) or existing.meta.fingerprint != meta.fingerprint:
             raise IdempotencyKeyReused(
                 f"idempotency key {cmd.key!r} was used for another request", field="key"
@@ -164,10 +189,10 @@ def record_incident(unit: Unit, cmd: c.RecordIncident) -> Outcome:
     if len(sources) > MAX_SOURCES:
         raise InvalidInput(f"at most {MAX_SOURCES} sources", field="sources")
     for place in (*places, *cmd.details.place_ids()):
-        unit.load(place, Place, UnknownPlace)
+        unit.require(place, Place, UnknownPlace)
     actors = tuple(dict.fromkeys((*cmd.details.actor_ids(), *_ids(cmd.actors, "actors"))))
     for actor in actors:
-        unit.load(actor, Actor, UnknownActor)
+        unit.require(actor, Actor, UnknownActor)
     incident = Incident(
         details=cmd.details,
         valid_time=valid_time,
@@ -201,7 +226,7 @@ def _corroborate(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) ->
 
 def _dispute(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
     if cmd.disputed_by is not None:
-        unit.load(cmd.disputed_by, Actor, UnknownActor)
+        unit.require(cmd.disputed_by, Actor, UnknownActor)
     reason = clean_text(cmd.reason, "reason")
     incident.dispute(_source(unit, cmd.source), cmd.disputed_by, reason, meta)
 
@@ -217,7 +242,7 @@ def _amend(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
         if not places and incident.kind not in PLACELESS_KINDS:
             raise InvalidInput(f"a {incident.kind} needs at least one place", field="places")
         for place in places:
-            unit.load(place, Place, UnknownPlace)
+            unit.require(place, Place, UnknownPlace)
     source = None if cmd.source is None else _source(unit, cmd.source)
     incident.amend(valid_time, places, _reason(cmd.reason), source, meta)
 
@@ -249,7 +274,7 @@ def _source(unit: Unit, value: Any) -> Source:
         raise MissingSource("a source is required", field="source")
     value.check_not_future(unit.now)
     if value.speaker_actor_id is not None:
-        unit.load(value.speaker_actor_id, Actor, UnknownActor)
+        unit.require(value.speaker_actor_id, Actor, UnknownActor)
     return value
 
 

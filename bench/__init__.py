@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic conflict history at chosen scales, and the figures it yields."""
