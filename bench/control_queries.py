@@ -102,8 +102,21 @@ async def measure(dsn: str, samples: int) -> dict[str, str]:
 @click.command()
 @click.option("--scale", default="10k,100k", show_default=True, help="Comma list: 10k,100k,1m.")
 @click.option("--samples", default=500, show_default=True, help="Queries per measurement.")
-def main(scale: str, samples: int) -> None:
+@click.option(
+    "--measure-only",
+    "existing",
+    multiple=True,
+    help="Skip filling: measure this already filled and projected database URL (repeatable).",
+)
+def main(scale: str, samples: int, existing: tuple[str, ...]) -> None:
     """Time controlAt and the control map at growing log sizes."""
+    for dsn in existing:
+        head = asyncio.run(_head(dsn))
+        click.echo(f"\n== {head:,} events ({dsn})")
+        for label, value in asyncio.run(measure(dsn, samples)).items():
+            click.echo(f"   {label:45} {value}")
+    if existing:
+        return
     admin = resolve_dsn(load_settings())
     for name in scale.split(","):
         incidents = SCALES[name.strip().lower()]

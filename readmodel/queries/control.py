@@ -39,13 +39,24 @@ STATE_COLUMNS: Final = (
 
 SELECT_KNOWN_POSITION: Final = "SELECT " + KNOWN_POSITION.format("$1")
 
+# One place: walk its (place_id, valid_from) index backwards from T and stop at the first
+# row believed at K that still covers T (or fall back to the open-to-the-past interval).
+# This stays O(log n) as the log grows; the GiST span index would instead visit every
+# place's state at T, which is what the map wants and controlAt does not.
 SELECT_CONTROL_AT: Final = """
 WITH {with_known}
-SELECT c.* FROM rm.control AS c
- WHERE c.place_id = {place} AND {at}
- ORDER BY c.known_from DESC
- LIMIT 1
+(SELECT c.* FROM rm.control AS c
+  WHERE c.place_id = {place} AND c.valid_from <= {t} AND {believed}
+  ORDER BY c.valid_from DESC
+  LIMIT 1)
+UNION ALL
+(SELECT c.* FROM rm.control AS c
+  WHERE c.place_id = {place} AND c.valid_from IS NULL AND {believed}
+  LIMIT 1)
+LIMIT 1
 """
+BELIEVED_AT: Final = """c.known_from <= {pk} AND (c.known_to IS NULL OR c.known_to > {pk})
+AND (c.valid_to IS NULL OR {t} < c.valid_to)"""
 
 SELECT_HISTORY: Final = """
 WITH {with_known}
@@ -113,7 +124,7 @@ async def control_at(
     t = q.param(aware(as_of, "asOf")) + "::timestamptz"
     place = q.param(place_id)
     sql = SELECT_CONTROL_AT.format(
-        with_known=q.with_known, place=place, at=CONTROL_AT.format(c="c", t=t, pk=pk)
+        with_known=q.with_known, place=place, t=t, believed=BELIEVED_AT.format(t=t, pk=pk)
     )
     row = await conn.fetchrow(sql, *q.args)
     return None if row is None else state_from_row(row, as_of)
