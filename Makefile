@@ -9,8 +9,9 @@ BIN := $(VENV)/bin
 # install maps packages by name when it is made).
 STAMP := $(VENV)/.installed
 LINT_PACKAGES := $(wildcard domain readmodel api bench)
+SCALE ?= 10k
 
-.PHONY: help venv install run test lint fmt clean
+.PHONY: help venv install run test lint fmt clean bench bench-smoke
 
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +30,14 @@ run: $(STAMP) ## Serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/frontline serve
 
 test: $(STAMP) ## Run the tests (starts a throwaway PostgreSQL unless DATABASE_URL is set)
+	@scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmark vs raw PostgreSQL (SCALE=10k|100k|1m, comma list); bench/results.md
+	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
+
+bench-smoke: $(STAMP) ## A tiny benchmark run that fails on any error (asserts nothing about speed)
+	$(BIN)/python -m bench --scale smoke --out "$${TMPDIR:-/tmp}/frontline-bench-smoke"
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check .

@@ -11,15 +11,19 @@ from typing import Final, TypedDict
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.broadcast import Broadcaster
 from api.config import Settings
 from api.database import Pool, create_pool, eventsourcing_env, resolve_dsn
 from api.graphql.schema import schema
 from api.graphql.view import FrontlineGraphQL
+from api.limits import BodySizeLimit
 from api.migrate import migrate
+from api.playground import routes as playground_routes
 from domain.application import Frontline
 from readmodel.projector import Projector
 
@@ -39,6 +43,8 @@ class Resources:
     pool: Pool
     # The write side. Synchronous (psycopg): call it through asyncio.to_thread.
     application: Frontline
+    # Subscriptions: this process's one LISTEN connection and its fan-out.
+    broadcaster: Broadcaster
 
 
 class State(TypedDict):
@@ -66,26 +72,36 @@ def create_app(settings: Settings) -> Starlette:
         projecting = None
         if settings.run_projector:
             projecting = asyncio.create_task(Projector(dsn).run(stop), name="projector")
+        broadcaster = Broadcaster(dsn, pool, capacity=settings.subscription_buffer)
+        await broadcaster.start()
+        broadcasting = asyncio.create_task(broadcaster.run(stop), name="broadcaster")
         try:
             yield {
                 "resources": Resources(
-                    settings=settings, dsn=dsn, pool=pool, application=application
+                    settings=settings,
+                    dsn=dsn,
+                    pool=pool,
+                    application=application,
+                    broadcaster=broadcaster,
                 )
             }
         finally:
             stop.set()
+            await broadcasting
             if projecting is not None:
                 await projecting
             await asyncio.to_thread(application.close)
             await pool.close()
 
-    graphql = FrontlineGraphQL(schema)
+    # Strawberry's IDE loads GraphiQL from a CDN; api.playground serves it offline instead.
+    graphql = FrontlineGraphQL(schema, graphql_ide=None)
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *playground_routes(graphql),
             WebSocketRoute("/graphql", graphql),
         ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Final, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, Final, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -15,6 +17,7 @@ import click
 
 from api.app import LOG_POSITION_SQL, create_app
 from api.auth import Role, create_key, list_keys, revoke_key
+from api.backup import BackupError, export_head, export_log, import_log
 from api.config import load_settings
 from api.database import eventsourcing_env, resolve_dsn, stop_embedded_server
 from api.migrate import migrate
@@ -179,6 +182,82 @@ def rebuild(batch: int) -> None:
             await conn.close()
 
     click.echo(f"rebuilt the read models from {asyncio.run(run())} events")
+
+
+@main.command(name="export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write here instead of standard output.",
+)
+def export_command(output: Path | None) -> None:
+    """Back up the whole event log as NDJSON: one event per line, with its position and
+    record time. Read models are not exported (`frontline import` rebuilds them).
+
+    Consistent while servers keep writing: the export is the log as of its start.
+    Progress goes to standard error.
+    """
+    dsn = resolve_dsn(load_settings())
+
+    async def run(out: Any) -> int:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            head = await export_head(conn)
+            with _progressbar(head, "exporting") as bar:
+                return await export_log(conn, out, progress=bar.update)
+        finally:
+            await conn.close()
+
+    if output is None:
+        written = asyncio.run(run(sys.stdout))
+    else:
+        # Write beside the target and rename: a failed export never leaves a truncated backup.
+        partial = output.with_name(output.name + ".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            written = asyncio.run(run(out))
+        partial.replace(output)
+    click.echo(f"exported {written} events", err=True)
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch", default=1000, show_default=True, help="Events per rebuild transaction.")
+def import_command(file: Path, batch: int) -> None:
+    """Restore a log written by `frontline export` into an EMPTY database, keeping every
+    event's position and original record time, then rebuild the read models.
+
+    All or nothing: on any error (the log is not empty, a malformed line, a gap) nothing is
+    imported.
+    """
+    dsn = resolve_dsn(load_settings())
+
+    async def run(lines: BinaryIO, size: int) -> int:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            with _progressbar(size, "importing") as bar:
+                imported = await import_log(conn, lines, progress=bar.update)
+            with _progressbar(imported, "rebuilding") as bar:
+                await rebuild_read_models(
+                    conn, limit=batch, progress=lambda applied, _: bar.update(applied)
+                )
+            return imported
+        finally:
+            await conn.close()
+
+    try:
+        with file.open("rb") as lines:
+            imported = asyncio.run(run(lines, file.stat().st_size))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"imported {imported} events and rebuilt the read models", err=True)
+
+
+def _progressbar(length: int, label: str) -> Any:
+    """A progress bar on standard error (standard output may be the export itself)."""
+    return click.progressbar(length=length, label=label, show_pos=True, file=sys.stderr)
 
 
 @main.group()

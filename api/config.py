@@ -29,6 +29,11 @@ class Settings:
     run_projector: bool = True
     # Anyone may read without a key (writes always need one).
     open_reads: bool = True
+    # Larger request bodies are refused with 413 (a GraphQL request is a few KiB).
+    max_body_bytes: int = 1024 * 1024
+    # Rows of each subscription feed kept in memory for live subscribers (api.broadcast);
+    # a subscriber further behind reads from the database instead.
+    subscription_buffer: int = 1024
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,4 +48,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         load_sample=config("FRONTLINE_LOAD_SAMPLE", cast=bool, default=True),
         run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
         open_reads=config("FRONTLINE_OPEN_READS", cast=bool, default=True),
+        max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=1024 * 1024),
+        subscription_buffer=config("FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=1024),
     )

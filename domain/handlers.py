@@ -7,6 +7,7 @@ retry that changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -112,7 +113,23 @@ def handle(unit: Unit, command: c.Command) -> Outcome:
     handler = HANDLERS.get(type(command))
     if handler is None:
         raise InvalidInput(f"unknown command {type(command).__name__}")
+    check_storable_text(command)
     return handler(unit, command)
+
+
+def check_storable_text(value: object) -> None:
+    """Refuse a NUL character anywhere in a command's text. The log would take it (JSON
+    escapes it), but PostgreSQL text and jsonb cannot hold it, so the projector could never
+    apply the event and every read model would stall behind it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput("text may not contain a NUL character")
+    elif isinstance(value, tuple | list):
+        for item in value:
+            check_storable_text(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            check_storable_text(getattr(value, f.name))
 
 
 # -- places and actors ------------------------------------------------------------------------

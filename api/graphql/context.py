@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.auth import Principal, Role
+from api.broadcast import Broadcaster
 from api.graphql.errors import forbidden, unauthenticated
 from domain.application import Frontline
 from readmodel import queries as q
@@ -37,6 +38,10 @@ class Context:
     principal: Principal | None
     open_reads: bool
     projected: Callable[[], Awaitable[int]]
+    # Subscriptions' fan-out (api.broadcast); None where nothing serves them.
+    broadcaster: Broadcaster | None = None
+    # A WebSocket's `connection_init` payload, set by Strawberry (see FrontlineGraphQL).
+    connection_params: dict[str, object] | None = None
     place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
     actor_loader: DataLoader[UUID, q.ActorRow | None] = field(init=False)
     incident_loader: DataLoader[UUID, q.IncidentRow | None] = field(init=False)

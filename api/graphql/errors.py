@@ -1,20 +1,42 @@
 """Errors as clients see them: a message and a stable ``extensions.code``, never a trace.
 
 Domain errors carry their own code (``UNKNOWN_PLACE``, ``INVALID_COORDINATES`` …); GraphQL's
-own parse and validation errors get ``GRAPHQL_VALIDATION_FAILED``; anything unexpected is
-logged here and reaches the client only as ``INTERNAL_SERVER_ERROR``.
+own parse and validation errors get ``GRAPHQL_VALIDATION_FAILED``, variables of the wrong type
+``BAD_USER_INPUT``; anything unexpected is logged here and reaches the client only as
+``INTERNAL_SERVER_ERROR``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
+import asyncpg
+import strawberry
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+#: PostgreSQL refusing a client's text (a NUL character in a search or a filter): the
+#: client's to fix, not a server error.
+UNSTORABLE_TEXT = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)
+#: The database is down or restarting (read side: asyncpg; write side: eventsourcing's
+#: psycopg errors): a temporary condition, reported as ``UNAVAILABLE``.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    PersistenceOperationalError,
+    PersistenceInterfaceError,
+)
 
 
 class ApiError(DomainError):
@@ -46,11 +68,43 @@ class TypedErrors(MaskErrors):
             if original.field:
                 extensions["field"] = original.field
             return _copy(error, original.message, extensions)
+        if isinstance(original, DATABASE_DOWN):
+            logger.warning("database unavailable in %s: %s", error.path, original)
+            message = "the database is unavailable; retry shortly"
+            return _copy(error, message, {"code": "UNAVAILABLE"})
+        if isinstance(original, UNSTORABLE_TEXT):
+            message = "text may not contain a NUL character"
+            return _copy(error, message, {"code": "INVALID_INPUT"})
+        if isinstance(original, GraphQLError):  # a variable graphql-core could not coerce
+            code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
+            return _copy(error, error.message, {**(error.extensions or {}), "code": code})
         if original is None:  # a parse or validation error: the client's to fix
             code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
             return _copy(error, error.message, {**(error.extensions or {}), "code": code})
         logger.error("unexpected error in %s", error.path, exc_info=original)
         return _copy(error, self.error_message, {"code": "INTERNAL_SERVER_ERROR"})
+
+
+class FrontlineSchema(strawberry.Schema):
+    """Strawberry's schema, minus an ERROR log with a traceback for every client mistake."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = []
+        for error in errors:
+            if isinstance(error, GraphQLSyntaxError):
+                # A syntax error is returned before any extension sees it (TypedErrors never
+                # runs), so it gets its code here, on the very object the client receives.
+                code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+                error.extensions = {**(error.extensions or {}), "code": code}
+            if error.original_error is None or isinstance(
+                error.original_error, (DomainError, GraphQLError, *UNSTORABLE_TEXT, *DATABASE_DOWN)
+            ):
+                logger.debug("refused: %s (%s)", error.message, error.path)
+            else:
+                unexpected.append(error)
+        super().process_errors(unexpected, execution_context)
 
 
 def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -8,6 +8,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.types.common import ClaimStatus, IncidentKind, PlaceKind
+from domain.errors import InvalidInput
 from readmodel import queries as q
 
 
@@ -34,7 +35,20 @@ class AreaInput:
 
 
 def area_filters(area: AreaInput | None) -> dict[str, object]:
-    return {} if area is None else {"bbox": area.bbox(), "near": area.near()}
+    """The query filters of an area; a half-given box or circle is refused, not ignored."""
+    if area is None:
+        return {}
+    box = (area.min_latitude, area.min_longitude, area.max_latitude, area.max_longitude)
+    circle = (area.latitude, area.longitude, area.radius_km)
+    for given in (box, circle):
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise InvalidInput(
+                "an area is all four bounds of a box and/or a latitude, longitude and radiusKm",
+                field="area",
+            )
+    if all(v is None for v in box + circle):
+        raise InvalidInput("an area needs a box or a circle", field="area")
+    return {"bbox": area.bbox(), "near": area.near()}
 
 
 @strawberry.input(description="Filters for the incident feed; all given must hold.")

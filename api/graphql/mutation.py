@@ -3,10 +3,11 @@ and is idempotent when given an ``idempotencyKey``. Nothing is written on any er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
+from strawberry.permission import BasePermission
 
 from api.auth import Role
 from api.graphql import ids
@@ -97,6 +98,23 @@ async def _payload(info: Info, command: c.Command, receipt: Receipt) -> Payload:
     )
 
 
+class CanWrite(BasePermission):
+    """Every mutation needs a writer key. Checked before the resolver runs, so a caller
+    without one learns nothing about its input (no INVALID_ID before UNAUTHENTICATED)."""
+
+    message = "a writer key is required"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        info.context.require(Role.WRITER)  # raises the typed UNAUTHENTICATED / FORBIDDEN
+        return True
+
+
+# Strawberry's permission extension takes the parent object as `source`, so an argument of
+# that name is spelled `source_` in Python (clients still write `source:`).
+SourceArg = Annotated[SourceInput, strawberry.argument(name="source")]
+OptionalSourceArg = Annotated[SourceInput | None, strawberry.argument(name="source")]
+
+
 def _by(info: Info) -> str:
     return info.context.require(Role.WRITER).label
 
@@ -183,119 +201,151 @@ def _incident_id(base: CorrectionInput) -> UUID:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Register a place (idempotent by slug).")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Register a place (idempotent by slug)."
+    )
     async def register_place(self, info: Info, input: RegisterPlaceInput) -> Payload:
         return (await _execute(info, [input.command()]))[0]
 
-    @strawberry.mutation(description="Register an actor (idempotent by slug).")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Register an actor (idempotent by slug)."
+    )
     async def register_actor(self, info: Info, input: RegisterActorInput) -> Payload:
         return (await _execute(info, [input.command()]))[0]
 
-    @strawberry.mutation(description="A place (or several) captured.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="A place (or several) captured."
+    )
     async def record_capture(
         self, info: Info, incident: IncidentInput, details: CaptureInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="A withdrawal or redeployment.")
+    @strawberry.mutation(permission_classes=[CanWrite], description="A withdrawal or redeployment.")
     async def record_withdrawal(
         self, info: Info, incident: IncidentInput, details: WithdrawalInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="Aircraft shot down, damaged or forced to land.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Aircraft shot down, damaged or forced to land."
+    )
     async def record_aircraft_loss(
         self, info: Info, incident: IncidentInput, details: AircraftLossInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="Fighting between parties.")
+    @strawberry.mutation(permission_classes=[CanWrite], description="Fighting between parties.")
     async def record_clash(
         self, info: Info, incident: IncidentInput, details: ClashInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="An advance toward an objective.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="An advance toward an objective."
+    )
     async def record_advance(
         self, info: Info, incident: IncidentInput, details: AdvanceInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="Air strikes, possibly in support of another actor.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Air strikes, possibly in support of another actor.",
+    )
     async def record_air_strike(
         self, info: Info, incident: IncidentInput, details: AirStrikeInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="A statement on the record (kept as what was said).")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="A statement on the record (kept as what was said).",
+    )
     async def record_statement(
         self, info: Info, incident: IncidentInput, details: StatementInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="An expected operation: a claim, never a fact.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="An expected operation: a claim, never a fact."
+    )
     async def record_anticipated_operation(
         self, info: Info, incident: IncidentInput, details: AnticipatedOperationInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 
-    @strawberry.mutation(description="Record commands atomically: all of them, or none.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Record commands atomically: all of them, or none.",
+    )
     async def record_batch(self, info: Info, commands: list[BatchCommand]) -> list[Payload]:
         by = _by(info)
         return await _execute(info, [command.command(by) for command in commands])
 
-    @strawberry.mutation(description="Another source backs the incident.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Another source backs the incident."
+    )
     async def corroborate(
-        self, info: Info, correction: CorrectionInput, source: SourceInput
+        self, info: Info, correction: CorrectionInput, source_: SourceArg
     ) -> Payload:
         command = c.Corroborate(
-            _incident_id(correction), source.to_domain(), correction.idempotency_key,
+            _incident_id(correction), source_.to_domain(), correction.idempotency_key,
             correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]
 
-    @strawberry.mutation(description="Someone denies the incident (it still counts, flagged).")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Someone denies the incident (it still counts, flagged).",
+    )
     async def dispute(
         self,
         info: Info,
         correction: CorrectionInput,
-        source: SourceInput,
+        source_: SourceArg,
         disputed_by: str | None = None,
         reason: str | None = None,
     ) -> Payload:
         command = c.Dispute(
-            _incident_id(correction), source.to_domain(),
+            _incident_id(correction), source_.to_domain(),
             None if disputed_by is None else ids.actor_ref(disputed_by), reason,
             correction.idempotency_key, correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]
 
-    @strawberry.mutation(description="The incident is confirmed (clears a dispute).")
-    async def confirm(
-        self, info: Info, correction: CorrectionInput, source: SourceInput
-    ) -> Payload:
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="The incident is confirmed (clears a dispute)."
+    )
+    async def confirm(self, info: Info, correction: CorrectionInput, source_: SourceArg) -> Payload:
         command = c.Confirm(
-            _incident_id(correction), source.to_domain(), correction.idempotency_key,
+            _incident_id(correction), source_.to_domain(), correction.idempotency_key,
             correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]
 
-    @strawberry.mutation(description="Correct the incident's time or places, saying why.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Correct the incident's time or places, saying why.",
+    )
     async def amend(
         self, info: Info, correction: CorrectionInput, amendment: AmendInput
     ) -> Payload:
         return (await _execute(info, [amendment.command(correction, _by(info))]))[0]
 
-    @strawberry.mutation(description="Withdraw the incident: it stops counting from now on.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Withdraw the incident: it stops counting from now on.",
+    )
     async def retract(
         self,
         info: Info,
         correction: CorrectionInput,
         reason: str,
-        source: SourceInput | None = None,
+        source_: OptionalSourceArg = None,
     ) -> Payload:
         command = c.Retract(
-            _incident_id(correction), reason, None if source is None else source.to_domain(),
+            _incident_id(correction), reason, None if source_ is None else source_.to_domain(),
             correction.idempotency_key, correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]

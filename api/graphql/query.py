@@ -19,6 +19,7 @@ from api.graphql.inputs import IncidentFilter, PlaceFilter
 from api.graphql.types.actor import Actor
 from api.graphql.types.common import (
     Connection,
+    From,
     Node,
     PlaceKind,
     check_page_size,
@@ -29,6 +30,7 @@ from api.graphql.types.incident import Incident, incident_page
 from api.graphql.types.log import LogEntry, log_page
 from api.graphql.types.place import Place
 from readmodel import queries as q
+from readmodel.queries.catalog import MAX_FOUND
 
 MAX_WAIT_MS = 10_000
 
@@ -101,7 +103,10 @@ class Query:
         row = await info.context.place_loader.load(ids.place_ref(ref))
         return None if row is None else Place.from_row(row)
 
-    @strawberry.field(description="Places by name or alias (search), or by filters, by name.")
+    @strawberry.field(
+        description="Places by filters, by name; or the 100 best matches of a name or alias "
+        "(search: exact matches first, then prefixes)."
+    )
     async def places(
         self,
         info: Info,
@@ -114,7 +119,13 @@ class Query:
         info.context.check_read()
         async with info.context.pool.acquire() as conn:
             if search:
-                rows = await q.find_places(conn, search, limit=1000)
+                found = await q.find_places(conn, search, limit=MAX_FOUND)
+                rows = [
+                    r
+                    for r in found
+                    if (governorate is None or r.governorate == governorate)
+                    and (kinds is None or r.kind in kinds)
+                ]
             else:
                 rows = await q.list_places(conn, governorate=governorate, kinds=kinds)
         return _page([Place.from_row(r) for r in rows], first, after)
@@ -125,13 +136,15 @@ class Query:
         row = await info.context.actor_loader.load(ids.actor_ref(ref))
         return None if row is None else Actor.from_row(row)
 
-    @strawberry.field(description="Actors, by name; search matches names and aliases.")
+    @strawberry.field(
+        description="Actors, by name; or the 100 best matches of a name or alias (search)."
+    )
     async def actors(
         self, info: Info, first: int, after: str | None = None, search: str | None = None
     ) -> Connection[Actor]:
         info.context.check_read()
         async with info.context.pool.acquire() as conn:
-            rows = await (q.find_actors(conn, search, 1000) if search else q.list_actors(conn))
+            rows = await (q.find_actors(conn, search, MAX_FOUND) if search else q.list_actors(conn))
         return _page([Actor.from_row(r) for r in rows], first, after)
 
     @strawberry.field(description="An incident by id.")
@@ -213,7 +226,7 @@ class Query:
     async def changes(
         self,
         info: Info,
-        from_: datetime,
+        from_: From,
         to: datetime,
         known_at: datetime | None = None,
         where: PlaceFilter | None = None,

@@ -13,6 +13,7 @@ from api.graphql.types.common import (
     ActorKind,
     AircraftOutcome,
     Connection,
+    From,
     Node,
 )
 from readmodel import queries as q
@@ -86,7 +87,7 @@ class Actor(Node):
 
     @strawberry.field(description="Places it came to hold or stopped holding between two instants.")
     async def gains_and_losses(
-        self, info: Info, from_: datetime, to: datetime, known_at: datetime | None = None
+        self, info: Info, from_: From, to: datetime, known_at: datetime | None = None
     ) -> GainsAndLosses:
         from api.graphql.types.control import Change  # noqa: PLC0415
 

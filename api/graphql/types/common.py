@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -34,6 +35,9 @@ Channel = v.Channel
 ControlStatus = DomainControlStatus
 
 T = TypeVar("T")
+
+# `from` is a Python keyword, so resolvers take `from_`; clients still write `from:`.
+From = Annotated[datetime, strawberry.argument(name="from", description="The earlier instant.")]
 
 
 @strawberry.interface(description="An object with a global id, fetchable with node(id:).")

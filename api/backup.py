@@ -1,0 +1,176 @@
+"""Backup and restore of the event log as NDJSON (`frontline export` / `frontline import`).
+
+One event per line, in position order::
+
+    {"position": 1, "recorded_at": "2024-12-05T11:02:03.123456+00:00",
+     "originator_id": "…", "originator_version": 1, "topic": "domain…:Place.Registered",
+     "state": "{…the stored JSON, as text…}"}
+
+``state`` is the stored bytes as a JSON string when they are UTF-8 (they are: eventsourcing's
+JSON transcoder), otherwise ``state_base64``; either way they come back byte for byte.
+
+The log is the only source of truth, so read models are not exported: restore the log, then
+rebuild them. An import goes into an empty log only, in one transaction (all or nothing), and
+keeps every position and record time: positions because events are inserted in order and
+each assigned position is checked, record times through the import mode of the position
+trigger (migrations/0006_import_record_time.sql).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import IO, Any, Final
+from uuid import UUID
+
+BATCH: Final = 1000
+
+#: A consistent snapshot of the log, in order (read inside a REPEATABLE READ transaction).
+SELECT_LOG: Final = """
+SELECT notification_id, recorded_at, originator_id, originator_version, topic, state
+  FROM public.frontline_events
+ ORDER BY notification_id
+"""
+HEAD: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
+#: Rows go in ordered by their place in the batch, so the trigger hands out positions in order.
+INSERT_BATCH: Final = """
+INSERT INTO public.frontline_events
+       (originator_id, originator_version, topic, state, recorded_at)
+SELECT originator_id, originator_version, topic, state, recorded_at
+  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::timestamptz[])
+       WITH ORDINALITY AS e (originator_id, originator_version, topic, state, recorded_at, n)
+ ORDER BY n
+RETURNING originator_id, originator_version, notification_id
+"""
+
+Progress = Callable[[int], None]
+
+
+class BackupError(RuntimeError):
+    """The backup can't be restored here (not empty, malformed, positions would differ)."""
+
+
+async def export_log(conn: Any, out: IO[str], progress: Progress | None = None) -> int:
+    """Write the whole log to ``out`` as NDJSON; returns the number of events written.
+
+    Reads one snapshot, so writers may keep appending meanwhile: the export is the log as
+    of its start, with no gap and no half-committed batch.
+    """
+    written = 0
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        async for row in conn.cursor(SELECT_LOG, prefetch=BATCH):
+            out.write(json.dumps(_line(row), ensure_ascii=False) + "\n")
+            written += 1
+            if progress is not None:
+                progress(1)
+    return written
+
+
+async def export_head(conn: Any) -> int:
+    """How many events an export started now would write (for a progress bar)."""
+    return int(await conn.fetchval(HEAD))
+
+
+async def import_log(conn: Any, lines: Iterable[bytes], progress: Progress | None = None) -> int:
+    """Append an exported log to this database's empty log; returns the events imported.
+
+    ``progress`` is called with the number of input bytes consumed. Raises `BackupError`
+    (and writes nothing) if the log is not empty, a line is malformed, or an event would
+    land at another position than it had.
+    """
+    imported = 0
+    async with conn.transaction():
+        # Nobody appends while we check emptiness and import (the trigger's advisory lock
+        # alone would let a writer slip in between two batches).
+        await conn.execute("LOCK TABLE public.frontline_events IN EXCLUSIVE MODE")
+        if await conn.fetchval(HEAD):
+            raise BackupError("the event log is not empty: import only into a new database")
+        await conn.execute("SELECT set_config('frontline.import', 'on', true)")
+        for batch, consumed in _batches(lines):
+            if batch:
+                await _insert(conn, batch, expected_first=imported + 1)
+            imported += len(batch)
+            if progress is not None:
+                progress(consumed)
+        await conn.execute("NOTIFY frontline_events")  # wake any projector at once
+    return imported
+
+
+async def _insert(conn: Any, batch: list[dict[str, Any]], expected_first: int) -> None:
+    for offset, event in enumerate(batch):
+        if event["position"] != expected_first + offset:
+            raise BackupError(
+                f"position {event['position']} follows {expected_first + offset - 1}: "
+                "the export has a gap or is out of order"
+            )
+    columns = [
+        [e["originator_id"] for e in batch],
+        [e["originator_version"] for e in batch],
+        [e["topic"] for e in batch],
+        [e["state"] for e in batch],
+        [e["recorded_at"] for e in batch],
+    ]
+    rows = await conn.fetch(INSERT_BATCH, *columns)
+    assigned = {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in rows}
+    for event in batch:
+        got = assigned.get((event["originator_id"], event["originator_version"]))
+        if got != event["position"]:
+            raise BackupError(f"event at position {event['position']} was assigned {got}")
+
+
+def _batches(lines: Iterable[bytes]) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """Parsed events in batches of `BATCH`, each with the input bytes it consumed."""
+    batch: list[dict[str, Any]] = []
+    consumed = 0
+    for number, line in enumerate(lines, start=1):
+        consumed += len(line)
+        if line.strip():
+            batch.append(_parse(line, number))
+        if len(batch) == BATCH:
+            yield batch, consumed
+            batch, consumed = [], 0
+    if batch or consumed:
+        yield batch, consumed
+
+
+def _line(row: Any) -> dict[str, Any]:
+    state = bytes(row["state"])
+    line: dict[str, Any] = {
+        "position": row["notification_id"],
+        "recorded_at": row["recorded_at"].isoformat(),
+        "originator_id": str(row["originator_id"]),
+        "originator_version": row["originator_version"],
+        "topic": row["topic"],
+    }
+    try:
+        line["state"] = state.decode("utf-8")
+    except UnicodeDecodeError:
+        line["state_base64"] = base64.b64encode(state).decode("ascii")
+    return line
+
+
+def _parse(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+        text = data.get("state")
+        if isinstance(text, str):
+            state = text.encode("utf-8")
+        else:
+            state = base64.b64decode(data["state_base64"], validate=True)
+        recorded_at = datetime.fromisoformat(data["recorded_at"])
+        if recorded_at.tzinfo is None:
+            raise ValueError("recorded_at has no UTC offset")
+        return {
+            "position": int(data["position"]),
+            "recorded_at": recorded_at,
+            "originator_id": UUID(data["originator_id"]),
+            "originator_version": int(data["originator_version"]),
+            "topic": str(data["topic"]),
+            "state": state,
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        msg = f"line {number} is not an exported event: {exc}"
+        raise BackupError(msg) from None

@@ -1,0 +1,58 @@
+"""The raw baseline for small-query throughput: a bare Starlette route that answers the same
+row as Frontline's ``place(ref:)`` query straight from asyncpg, with no GraphQL in between.
+
+`python -m bench.bare DSN PORT` serves it with the same uvicorn settings as `frontline serve`
+(``uvicorn.run(app, host, port, lifespan="on")``, access log included). It reads the request
+body like a GraphQL endpoint would and expects the same ``{"query": ...}`` JSON, but only
+looks up the slug in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.database import create_pool
+
+SELECT_PLACE = "SELECT slug, name, kind, latitude, longitude FROM rm.places WHERE slug = $1"
+_REF = re.compile(r'ref:\s*"([^"]+)"')
+
+
+def create_app(dsn: str) -> Starlette:
+    pool: Any = None
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        nonlocal pool
+        pool = await create_pool(dsn)  # the same pool settings as the API
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    async def place(request: Request) -> JSONResponse:
+        query = json.loads(await request.body())["query"]
+        found = _REF.search(query)
+        row = None if found is None else await pool.fetchrow(SELECT_PLACE, found.group(1))
+        return JSONResponse({"data": {"place": None if row is None else dict(row)}})
+
+    return Starlette(routes=[Route("/graphql", place, methods=["POST"])], lifespan=lifespan)
+
+
+def main() -> None:
+    dsn, port = sys.argv[1], int(sys.argv[2])
+    uvicorn.run(create_app(dsn), host="127.0.0.1", port=port, lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""A tiny GraphQL-over-HTTP client for the e2e tests (httpx, the real wire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import Server
+
+# Leaks that must never reach a client, whatever it sends.
+LEAKS = ("Traceback", 'File "', "/work/", '.py"', "site-packages")
+
+
+def post(server: Server, query: str, key: str | None = None, **variables: Any) -> httpx.Response:
+    return httpx.post(
+        server.graphql,
+        json={"query": query, "variables": variables},
+        headers=server.headers(key),
+        timeout=20,
+    )
+
+
+def ask(server: Server, query: str, key: str | None = None, **variables: Any) -> dict[str, Any]:
+    """The JSON body of a GraphQL request, which must have been answered with 200."""
+    response = post(server, query, key, **variables)
+    assert response.status_code == 200, response.text
+    assert_no_leak(response.text)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def data(server: Server, query: str, key: str | None = None, **variables: Any) -> Any:
+    """The data of a request that must succeed without any error."""
+    body = ask(server, query, key, **variables)
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+def head(server: Server) -> int:
+    """The log's head position, from /healthz."""
+    position: int = httpx.get(f"{server.url}/healthz", timeout=10).json()["position"]
+    return position
+
+
+def assert_no_leak(text: str) -> None:
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} leaked to the client: {text[:500]}"
+
+
+SOURCE = '{outlet: "E2E Wire", channel: ARTICLE, role: INDEPENDENT, quote: "As reported."}'
+
+
+def incident(occurred_at: str, places: list[str], key: str | None = None) -> str:
+    """An IncidentInput literal."""
+    refs = ", ".join(f'"{p}"' for p in places)
+    idem = "" if key is None else f', idempotencyKey: "{key}"'
+    return f'{{occurredAt: "{occurred_at}", places: [{refs}], sources: [{SOURCE}]{idem}}}'

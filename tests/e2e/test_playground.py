@@ -1,0 +1,187 @@
+"""The offline playground: GraphiQL on GET /graphql, in a real headless Chromium, no internet.
+
+The browser is Debian's Chromium (`make test` installs it when missing and running as root),
+driven by Playwright's Python client with `executable_path`: Playwright never downloads a
+browser here. Chromium resolves every host but 127.0.0.1 to nothing, and the test also aborts
+and records any request that leaves localhost, so a CDN reference fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from graphql import OperationType, parse, validate
+from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+
+from api.graphql.schema import schema
+from api.playground import ASSETS_URL, EXAMPLES
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.slow
+
+INSTALL_HINT = (
+    "the playground's browser test needs Chromium: `make test` installs Debian's when run as "
+    "root; else `sudo apt-get install chromium`, or set CHROMIUM=/path/to/chromium"
+)
+# Headless flags that work on these machines (root, closed network); Playwright adds a fresh
+# --user-data-dir. The resolver rule makes any host but 127.0.0.1 unreachable.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SCREENSHOT = Path(os.environ.get("PLAYGROUND_SCREENSHOT", "/tmp/frontline-playground.png"))  # noqa: S108
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not found or not Path(found).is_file():
+        pytest.fail(INSTALL_HINT)
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def post(server: Server, query: str) -> dict:
+    response = httpx.post(server.graphql, json={"query": query}, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def test_a_browser_gets_the_playground_and_every_asset_is_served_locally(server: Server) -> None:
+    page = httpx.get(server.graphql, headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert f"{ASSETS_URL}/graphiql.min.js" in assets
+    for asset in assets:
+        if asset.startswith("data:"):
+            continue
+        assert asset.startswith("/"), f"{asset} is not served by this app"
+        fetched = httpx.get(f"{server.url}{asset}", timeout=10)
+        assert fetched.status_code == 200, asset
+        assert fetched.content
+
+
+def test_api_clients_still_get_json_on_get_and_post(server: Server) -> None:
+    by_get = httpx.get(
+        server.graphql,
+        params={"query": '{ place(ref: "hama") { slug } }'},
+        headers={"Accept": "text/html,application/json"},
+        timeout=10,
+    )
+    assert by_get.json() == {"data": {"place": {"slug": "hama"}}}
+    assert post(server, "{ __typename }") == {"__typename": "Query"}
+    no_query = httpx.get(server.graphql, headers={"Accept": "application/json"}, timeout=10)
+    assert not no_query.headers.get("content-type", "").startswith("text/html")
+
+
+def test_the_example_tabs_run_against_the_sample(server: Server) -> None:
+    queries = {e.name: e.query for e in EXAMPLES}
+    now = post(server, queries["Who holds Hama now"])["controlAt"]
+    assert now["status"] == "HELD"
+    assert "hts" in {a["slug"] for a in now["controllers"]}
+    assert all(e["sources"] for e in now["evidence"])
+
+    on_1_dec = post(server, queries["Control map, 1 Dec 2024"])["controlMap"]["nodes"]
+    states = {n["place"]["slug"]: n["state"] for n in on_1_dec}
+    assert states["aleppo"]["status"] == "HELD"  # taken on 1 December
+    assert "hts" not in {a["slug"] for a in states["hama"]["controllers"]}
+
+    believed = post(server, queries["What was believed on 4 Dec"])
+    assert believed["onDec4"]["status"] == "HELD"
+    assert "hts" not in {a["slug"] for a in believed["onDec4"]["controllers"]}
+    assert believed["believedOnDec4"] is None  # the sample was recorded after 2024
+
+
+def test_the_subscription_tab_is_valid_graphql() -> None:
+    documents = [parse(e.query) for e in EXAMPLES]
+    subscriptions = [
+        d
+        for d in documents
+        if any(getattr(o, "operation", None) == OperationType.SUBSCRIPTION for o in d.definitions)
+    ]
+    assert len(subscriptions) == 1
+    if schema.subscription is not None:  # else the subscription field has not landed yet
+        assert validate(schema._schema, subscriptions[0]) == []
+
+
+def test_graphiql_runs_the_default_query_in_chromium_without_internet(
+    server: Server, browser: Browser
+) -> None:
+    left_localhost: list[str] = []
+    problems: list[str] = []
+
+    def only_localhost(route: Route, request: Request) -> None:
+        if urlsplit(request.url).hostname in LOCAL_HOSTS or request.url.startswith("data:"):
+            route.continue_()
+        else:
+            left_localhost.append(request.url)
+            route.abort()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page: Page = context.new_page()
+        page.route("**/*", only_localhost)
+        page.on("websocket", lambda ws: _remember_remote(ws.url, left_localhost))
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
+
+        page.goto(server.graphql, wait_until="load")
+        expect(page.locator(".graphiql-container")).to_be_visible(timeout=20_000)
+        expect(page.locator(".graphiql-tab")).to_have_count(len(EXAMPLES))
+        expect(page.locator(".graphiql-query-editor")).to_contain_text("WhoHoldsHamaNow")
+
+        page.locator(".graphiql-execute-button").click()
+        response = page.locator(".graphiql-response")
+        expect(response).to_contain_text('"HELD"', timeout=20_000)
+        expect(response).to_contain_text('"hts"')
+        page.screenshot(path=SCREENSHOT)
+
+        resources = page.evaluate(
+            "performance.getEntriesByType('resource').map(entry => entry.name)"
+        )
+        for url in resources:
+            _remember_remote(url, left_localhost)
+    finally:
+        context.close()
+
+    assert left_localhost == [], "the playground reached beyond this server"
+    assert problems == []
+
+
+def _remember_remote(url: str, found: list[str]) -> None:
+    if not url.startswith("data:") and urlsplit(url).hostname not in LOCAL_HOSTS:
+        found.append(url)
