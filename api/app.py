@@ -25,7 +25,7 @@ from api.limits import BodySizeLimit
 from api.migrate import migrate
 from api.playground import routes as playground_routes
 from domain.application import Frontline
-from readmodel.projector import Projector
+from readmodel.projector import ProjectorThread
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ def create_app(settings: Settings) -> Starlette:
         stop = asyncio.Event()
         projecting = None
         if settings.run_projector:
-            projecting = asyncio.create_task(Projector(dsn).run(stop), name="projector")
+            projecting = ProjectorThread(dsn)
+            projecting.start()
         broadcaster = Broadcaster(dsn, pool, capacity=settings.subscription_buffer)
         await broadcaster.start()
         broadcasting = asyncio.create_task(broadcaster.run(stop), name="broadcaster")
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
             stop.set()
             await broadcasting
             if projecting is not None:
-                await projecting
+                await asyncio.to_thread(projecting.stop)
             await asyncio.to_thread(application.close)
             await pool.close()
 
