@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 LINT_PACKAGES := $(wildcard domain readmodel api bench)
 SCALE ?= 10k
 
-.PHONY: help venv install run test lint fmt clean bench bench-smoke
+.PHONY: help venv install run test lint fmt clean bench bench-smoke soak
 
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: $(STAMP) ## Benchmark vs raw PostgreSQL (SCALE=10k|100k|1m, comma list); 
 
 bench-smoke: $(STAMP) ## A tiny benchmark run that fails on any error (asserts nothing about speed)
 	$(BIN)/python -m bench --scale smoke --out "$${TMPDIR:-/tmp}/frontline-bench-smoke"
+
+soak: $(STAMP) ## Readers, subscribers and writers for 60 s on loopback; bench/soak-results.md
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check .

@@ -66,7 +66,13 @@ def serve(host: str | None, port: int | None) -> None:
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
     # The app gets the resolved DSN, so its lifespan doesn't start pgserver a second time.
     app = create_app(replace(settings, database_url=dsn))
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, lifespan="on")
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        lifespan="on",
+        access_log=settings.access_log,
+    )
 
 
 @main.command(name="migrate")

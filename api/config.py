@@ -29,6 +29,8 @@ class Settings:
     run_projector: bool = True
     # Anyone may read without a key (writes always need one).
     open_reads: bool = True
+    # uvicorn's per-request access log (off for benchmarks and soaks).
+    access_log: bool = True
     # Larger request bodies are refused with 413 (a GraphQL request is a few KiB).
     max_body_bytes: int = 1024 * 1024
     # Rows of each subscription feed kept in memory for live subscribers (api.broadcast);
@@ -48,6 +50,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         load_sample=config("FRONTLINE_LOAD_SAMPLE", cast=bool, default=True),
         run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
         open_reads=config("FRONTLINE_OPEN_READS", cast=bool, default=True),
+        access_log=config("FRONTLINE_ACCESS_LOG", cast=bool, default=True),
         max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=1024 * 1024),
         subscription_buffer=config("FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=1024),
     )

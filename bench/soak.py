@@ -1,0 +1,134 @@
+"""`make soak`: readers, subscribers and writers against one real server for a while.
+
+Starts `frontline serve` on a fresh database with the sample, runs the load from a separate
+process (`bench.soak_load`), and reports errors (target 0), read latencies, incidents
+delivered vs appended for every subscriber (target equal), and the server's RSS at start and
+end. Writes bench/soak-results.md. Asserts nothing; exits non-zero only if the soak crashed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import click
+import httpx
+
+from api.auth import Role, create_key
+from api.config import load_settings
+from api.database import resolve_dsn
+from bench.control_queries import fresh_database
+from bench.run import _free_port
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _key(dsn: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await create_key(conn, "soak writer", Role.WRITER)
+    finally:
+        await conn.close()
+
+
+@click.command()
+@click.option("--seconds", default=60, show_default=True, help="How long the load runs.")
+@click.option("--clients", default=200, show_default=True, help="Concurrent HTTP readers.")
+@click.option("--subscribers", default=500, show_default=True, help="WebSocket subscribers.")
+@click.option("--writers", default=4, show_default=True, help="Concurrent writers.")
+@click.option("--out", default="bench/soak-results.md", show_default=True, type=Path)
+def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) -> None:
+    """Soak a real server with concurrent readers, subscribers and writers."""
+    dsn = asyncio.run(fresh_database(resolve_dsn(load_settings())))
+    key = asyncio.run(_key(dsn))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
+    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "true"}
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / "frontline-soak-server.log"  # noqa: S108
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            env=env | {"FRONTLINE_ACCESS_LOG": "false"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        time.sleep(2)  # the sample is projected
+        start_rss = rss_mb(server.pid)
+        spec = {"url": url, "key": key, "seconds": seconds, "clients": clients,
+                "subscribers": subscribers, "writers": writers}  # fmt: skip
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "bench.soak_load", json.dumps(spec)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        end_rss = rss_mb(server.pid)
+        if done.returncode != 0:
+            raise click.ClickException(f"load process failed:\n{done.stderr[-3000:]}")
+        report: dict[str, Any] = json.loads(done.stdout)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    report |= {"rss_start_mb": round(start_rss, 1), "rss_end_mb": round(end_rss, 1), **spec}
+    report.pop("key")
+    text = markdown(report)
+    click.echo(text)
+    out.write_text(text)
+
+
+def markdown(r: dict[str, Any]) -> str:
+    latency = r["read_latency"] or {}
+    return "\n".join(
+        [
+            "# Soak",
+            "",
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores: "
+            f"{r['clients']} HTTP readers, {r['subscribers']} subscribers and {r['writers']} "
+            f"writers for {r['seconds']} s against one `frontline serve` (loopback).",
+            "",
+            "| measure | value | target |",
+            "|---|---|---|",
+            f"| errors (reads + writes) | {r['error_count']} | 0 |",
+            f"| reads | {r['reads']:,} | |",
+            f"| read latency p50 / p99 | {latency.get('p50_ms', 0):.1f} / "
+            f"{latency.get('p99_ms', 0):.1f} ms | |",
+            f"| incidents appended | {r['appended']} | |",
+            f"| subscribers that received every one, in order, once | "
+            f"{r['subscribers_complete']} of {r['subscribers']} | all |",
+            f"| subscribers short / out of order or duplicated | {r['subscribers_short']} / "
+            f"{r['subscribers_out_of_order_or_duplicate']} | 0 / 0 |",
+            f"| server RSS start → end | {r['rss_start_mb']} → {r['rss_end_mb']} MB | bounded |",
+            "",
+            f"Errors (first 20): {r['errors'] or 'none'}",
+            f"Subscriber errors: {r['subscriber_errors'] or 'none'}",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()

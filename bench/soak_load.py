@@ -1,0 +1,145 @@
+"""The soak's load process: HTTP readers, subscribers and writers against one server.
+
+Run by ``bench.soak`` as ``python -m bench.soak_load '<json spec>'``; prints a JSON report.
+Every loop is bounded by the spec's duration; nothing targets anything but the given URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import httpx
+import websockets
+
+from bench.load import _percentiles
+
+SUBSCRIPTION = "subscription { incidents { cursor } }"
+READS = [
+    '{ controlAt(place: "hama") { status controllers { slug } } }',
+    '{ place(ref: "aleppo") { name control { status } } }',
+    "{ incidents(first: 5) { nodes { kind occurredAt } } }",
+]
+CAPTURE = """mutation($n: String!) { recordBatch(commands: [{capture: {
+  incident: {occurredAt: "2024-12-06T12:00:00+03:00", places: ["yadgun"],
+             sources: [{outlet: "Soak Wire"}], idempotencyKey: $n},
+  details: {by: ["hts"], takenFrom: "syrian-arab-army"}}}]) { position } }"""
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.cursors: list[int] = []
+        self.error: str | None = None
+
+    async def run(self, url: str, ready: asyncio.Event, stop: asyncio.Event) -> None:
+        try:
+            async with websockets.connect(
+                url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+            ) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await ws.recv()
+                start = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+                await ws.send(json.dumps(start))
+                ready.set()
+                while not stop.is_set():
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), 0.5)
+                    except TimeoutError:
+                        continue
+                    message = json.loads(raw)
+                    if message.get("type") == "next" and not message["payload"].get("errors"):
+                        self.cursors.append(int(message["payload"]["data"]["incidents"]["cursor"]))
+                    elif message.get("type") != "ping":
+                        self.error = str(message)[:300]
+        except Exception as error:  # reported, not raised: the soak counts errors
+            self.error = f"{type(error).__name__}: {error}"[:300]
+            ready.set()
+
+
+async def reader(client: httpx.AsyncClient, n: int, until: float, out: dict[str, Any]) -> None:
+    i = n
+    while time.monotonic() < until:
+        start = time.perf_counter()
+        try:
+            response = await client.post("/graphql", json={"query": READS[i % len(READS)]})
+            if response.status_code != 200 or "errors" in response.json():
+                out["errors"].append(f"read {response.status_code}: {response.text[:200]}")
+        except httpx.HTTPError as error:
+            out["errors"].append(f"read {type(error).__name__}")
+        out["latencies"].append((time.perf_counter() - start) * 1000)
+        i += 1
+
+
+async def writer(client: httpx.AsyncClient, n: int, until: float, out: dict[str, Any]) -> None:
+    i = 0
+    while time.monotonic() < until:
+        key = f"soak/{n}/{i}"
+        try:
+            response = await client.post(
+                "/graphql", json={"query": CAPTURE, "variables": {"n": key}}
+            )
+            body = response.json()
+            if "errors" in body:
+                out["errors"].append(f"write: {body['errors'][0].get('message')}")
+            else:
+                out["positions"].append(body["data"]["recordBatch"][0]["position"])
+        except httpx.HTTPError as error:
+            out["errors"].append(f"write {type(error).__name__}")
+        i += 1
+        await asyncio.sleep(0.05)
+
+
+async def soak(spec: dict[str, Any]) -> dict[str, Any]:
+    url, ws_url = spec["url"], spec["url"].replace("http://", "ws://") + "/graphql"
+    stop = asyncio.Event()
+    subscribers = [Subscriber() for _ in range(spec["subscribers"])]
+    readies = [asyncio.Event() for _ in subscribers]
+    tasks = [
+        asyncio.create_task(s.run(ws_url, r, stop))
+        for s, r in zip(subscribers, readies, strict=True)
+    ]
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
+    await asyncio.sleep(1)  # let every subscription reach the server's broadcaster
+    reads: dict[str, Any] = {"errors": [], "latencies": []}
+    writes: dict[str, Any] = {"errors": [], "positions": []}
+    limits = httpx.Limits(max_connections=spec["clients"] + spec["writers"])
+    headers = {"Authorization": f"Bearer {spec['key']}"}
+    until = time.monotonic() + spec["seconds"]
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client,
+        httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as writing,
+    ):
+        await asyncio.gather(
+            *(reader(client, n, until, reads) for n in range(spec["clients"])),
+            *(writer(writing, n, until, writes) for n in range(spec["writers"])),
+        )
+    appended = sorted(writes["positions"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(len(s.cursors) < len(appended) for s in subscribers):  # noqa: ASYNC110
+        await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    received = [s.cursors for s in subscribers]
+    return {
+        "reads": len(reads["latencies"]),
+        "read_latency": _percentiles(reads["latencies"]) if reads["latencies"] else None,
+        "errors": reads["errors"][:20] + writes["errors"][:20],
+        "error_count": len(reads["errors"]) + len(writes["errors"]),
+        "appended": len(appended),
+        "subscribers_complete": sum(r == appended for r in received),
+        "subscribers_short": sum(len(r) < len(appended) for r in received),
+        "subscribers_out_of_order_or_duplicate": sum(r != sorted(set(r)) for r in received),
+        "subscriber_errors": [s.error for s in subscribers if s.error][:10],
+        "min_received": min((len(r) for r in received), default=0),
+    }
+
+
+def main() -> None:
+    print(json.dumps(asyncio.run(soak(json.loads(sys.argv[1])))))
+
+
+if __name__ == "__main__":
+    main()
