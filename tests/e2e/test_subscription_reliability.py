@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -21,11 +22,14 @@ from api.database import start_embedded_server, stop_embedded_server
 from api.migrate import migrate
 from tests.e2e.graphql_client import data
 from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixture
+    BATCH_MUTATION,
     CAPTURE_MUTATION,
     _env,
     _keys,
     capture,
+    crash_batch,
     own_postgres,
+    register_crash_places,
     serving,
     wait_projected,
 )
@@ -142,3 +146,64 @@ def test_a_subscriber_that_reconnects_after_a_postgresql_restart_misses_nothing(
             collector.stop()
     assert collector.cursors == expected
     assert len(expected) == 17 + 6  # the sample's incidents, 3 before and 3 after
+
+
+async def _close_all(sockets: list[Any]) -> None:
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_subscribers_that_never_read_do_not_grow_server_memory_without_bound(
+    own_postgres: Path,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    dsn = start_embedded_server(own_postgres)
+    asyncio.run(migrate(dsn))
+    keys = asyncio.run(_keys(dsn))
+    with serving(dsn, tmp_path / "serve.log", keys) as served:
+        server = served.server
+        register_crash_places(server)
+
+        async def stalled_subscribers() -> list[Any]:
+            sockets = []
+            for _ in range(20):
+                ws = await websockets.connect(
+                    server.ws,
+                    subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                    max_queue=1,  # and never read: the server's sends back up
+                )
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await ws.recv()
+                message = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+                await ws.send(json.dumps(message))
+                sockets.append(ws)
+            return sockets
+
+        loop = asyncio.new_event_loop()
+        sockets = loop.run_until_complete(stalled_subscribers())
+        live = CursorCollector(server.ws)
+        live.start()
+        try:
+            time.sleep(2)
+            before = _rss_mb(served.process.pid)
+            last = 0
+            for b in range(5):  # 5,000 incidents, each one queued for 20 stalled sockets
+                written = data(server, BATCH_MUTATION, server.writer_key, c=crash_batch(b))
+                last = written["recordBatch"][-1]["position"]
+            wait_projected(server, last)
+            deadline = time.monotonic() + 60
+            while (live.cursors[-1:] or [0])[0] < last and time.monotonic() < deadline:
+                time.sleep(0.2)
+            after = _rss_mb(served.process.pid)
+        finally:
+            live.stop()
+            loop.run_until_complete(_close_all(sockets))
+            loop.close()
+    assert live.cursors[-1] == last, "the live subscriber fell behind the stalled ones"
+    assert after - before < 150, f"server RSS grew from {before:.0f} to {after:.0f} MB"
