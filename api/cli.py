@@ -8,8 +8,9 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TypeVar
+from typing import Any, BinaryIO, Final, Literal, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -66,13 +67,28 @@ def serve(host: str | None, port: int | None) -> None:
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
     # The app gets the resolved DSN, so its lifespan doesn't start pgserver a second time.
     app = create_app(replace(settings, database_url=dsn))
+    loop, http = server_implementations()
+    logger.info(
+        "serving with uvicorn (%s event loop, %s HTTP parser); access log %s",
+        loop, http, "on" if settings.access_log else "off",
+    )  # fmt: skip
     uvicorn.run(
         app,
         host=host or settings.host,
         port=port or settings.port,
         lifespan="on",
+        loop=loop,
+        http=http,
         access_log=settings.access_log,
     )
+
+
+def server_implementations() -> tuple[Literal["uvloop", "asyncio"], Literal["httptools", "h11"]]:
+    """uvloop and httptools (uvicorn[standard]; about 1.5x the requests/s of asyncio + h11
+    here) when installed, else uvicorn's pure-Python defaults."""
+    loop: Literal["uvloop", "asyncio"] = "uvloop" if find_spec("uvloop") else "asyncio"
+    http: Literal["httptools", "h11"] = "httptools" if find_spec("httptools") else "h11"
+    return loop, http
 
 
 @main.command(name="migrate")

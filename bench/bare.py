@@ -2,9 +2,10 @@
 row as Frontline's ``place(ref:)`` query straight from asyncpg, with no GraphQL in between.
 
 `python -m bench.bare DSN PORT` serves it with the same uvicorn settings as `frontline serve`
-(``uvicorn.run(app, host, port, lifespan="on")``, access log included). It reads the request
-body like a GraphQL endpoint would and expects the same ``{"query": ...}`` JSON, but only
-looks up the slug in it.
+(``uvicorn.run(app, host, port, lifespan="on")``, uvloop and httptools when installed), with
+the access log off as the benchmark runs Frontline (``FRONTLINE_ACCESS_LOG=false``). It reads
+the request body like a GraphQL endpoint would and expects the same ``{"query": ...}`` JSON,
+but only looks up the slug in it.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def create_app(dsn: str) -> Starlette:
 
 def main() -> None:
     dsn, port = sys.argv[1], int(sys.argv[2])
-    uvicorn.run(create_app(dsn), host="127.0.0.1", port=port, lifespan="on")
+    uvicorn.run(create_app(dsn), host="127.0.0.1", port=port, lifespan="on", access_log=False)
 
 
 if __name__ == "__main__":

@@ -104,9 +104,17 @@ class _Capture:
         self.sql, self.args = sql, args
         return []
 
+    async def fetchval(self, sql: str, *args: Any) -> str:
+        self.sql, self.args = sql, args
+        return ""
+
 
 async def control_map(spec: Spec) -> Result:
+    """The GeoJSON map over HTTP; baseline: the statement it runs (``control_map_geojson``,
+    which builds the JSON in PostgreSQL) through asyncpg. ``rows`` also times the plain
+    map query's rows (``control_map``'s SQL), the previous baseline."""
     from readmodel.queries import control_map as map_query  # noqa: PLC0415 - heavy import
+    from readmodel.queries import control_map_geojson  # noqa: PLC0415
 
     rng = random.Random(3)  # noqa: S311 - reproducible sampling
     n = spec["samples"]
@@ -115,19 +123,24 @@ async def control_map(spec: Spec) -> Result:
         frontline = await _runs(
             spec["runs"], n, lambda i: _post(client, CONTROL_MAP, {"asOf": times[i]})
         )
-    statements = []
+    statements, geojson = [], []
     for at in times:
         capture = _Capture()
         await map_query(capture, datetime.fromisoformat(at))
         statements.append((capture.sql, capture.args))
+        await control_map_geojson(capture, datetime.fromisoformat(at))
+        geojson.append((capture.sql, capture.args))
     conn = await asyncpg.connect(spec["dsn"])
     try:
         baseline = await _runs(
+            spec["runs"], n, lambda i: conn.fetchval(geojson[i][0], *geojson[i][1])
+        )
+        rows = await _runs(
             spec["runs"], n, lambda i: conn.fetch(statements[i][0], *statements[i][1])
         )
     finally:
         await conn.close()
-    return {"frontline": frontline, "baseline": baseline}
+    return {"frontline": frontline, "baseline": baseline, "rows": rows}
 
 
 # ---------------------------------------------------------------- one write

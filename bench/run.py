@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -371,7 +372,9 @@ def bench_scale(admin: str, name: str, plan: Plan, log: Path, keep: bool) -> dic
 
 def http_workloads(dsn: str, plan: Plan, key: str, log: Path, head: int) -> list[Row]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "false"}
+    # No per-request access log on either server (a log line per request is not the API's
+    # cost; bench.bare turns it off too).
+    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "false", "FRONTLINE_ACCESS_LOG": "false"}
     common = {"dsn": dsn, "runs": plan.runs, "places": plan.places, "actors": plan.actors}
     rows = []
     lat = ("p50_ms", "p95_ms", "p99_ms")
@@ -392,11 +395,15 @@ def http_workloads(dsn: str, plan: Plan, key: str, log: Path, head: int) -> list
         click.echo("  control map")
         got = load(common | {"workload": "control_map", "url": url, "samples": plan.map_samples})
         fl, base = median_of(got["frontline"], *lat), median_of(got["baseline"], *lat)
+        plain = median_of(got["rows"], *lat)
         rows.append(
             Row(f"control map ({plan.places:,} places, controlMapGeoJson) over HTTP",
-                "ms p50 / p95", fl, base, "the same SQL through asyncpg", plan.runs,
+                "ms p50 / p95", fl, base,
+                "the same SQL through asyncpg: the GeoJSON text built by PostgreSQL", plan.runs,
                 "p95 ≤ 50 ms", fl["p95_ms"] <= 50,
-                notes=f"{plan.map_samples} sequential queries per run, random asOf")
+                notes=f"{plan.map_samples} sequential queries per run, random asOf; the plain "
+                f"map rows (control_map's SQL) through asyncpg: {plain['p50_ms']:.2f} / "
+                f"{plain['p95_ms']:.2f} ms")
         )  # fmt: skip
         click.echo("  small-query throughput")
         got = load(
@@ -474,6 +481,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Run {report['finished']} by `python -m bench --scale {report['scales_arg']}` on "
         f"{machine['cores']} cores ({machine['platform']}), Python {machine['python']}, "
         f"{machine['postgres']}. Database: {machine['database']}. "
+        f"Servers (Frontline and the bare route): {machine.get('server', 'not recorded')}. "
         "Every figure is the median of the runs shown; each baseline was measured in the same "
         "run, against the same database. Latency ratios are Frontline ÷ baseline (higher = "
         "slower); throughput ratios are Frontline ÷ baseline (lower = slower). The machine is "
@@ -523,7 +531,15 @@ async def _machine(admin: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "postgres": await _fetchval(admin, "SELECT version()"),
         "database": "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded (pgserver)",
+        "server": _server(),
     }
+
+
+def _server() -> str:
+    from api.cli import server_implementations  # noqa: PLC0415
+
+    loop, http = server_implementations()
+    return f"uvicorn {version('uvicorn')} ({loop} + {http}), access log off"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -27,7 +27,7 @@ from api.auth import Role, create_key
 from api.config import load_settings
 from api.database import resolve_dsn
 from bench.control_queries import fresh_database
-from bench.run import _free_port
+from bench.run import _drop_database, _free_port
 
 
 def rss_mb(pid: int) -> float:
@@ -53,7 +53,8 @@ async def _key(dsn: str) -> str:
 @click.option("--out", default="bench/soak-results.md", show_default=True, type=Path)
 def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) -> None:
     """Soak a real server with concurrent readers, subscribers and writers."""
-    dsn = asyncio.run(fresh_database(resolve_dsn(load_settings())))
+    admin_dsn = resolve_dsn(load_settings())
+    dsn = asyncio.run(fresh_database(admin_dsn))
     key = asyncio.run(_key(dsn))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
@@ -68,20 +69,13 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        time.sleep(2)  # the sample is projected
+        after = _wait_until_projected(url, server, log)
         start_rss = rss_mb(server.pid)
         spec = {"url": url, "key": key, "seconds": seconds, "clients": clients,
-                "subscribers": subscribers, "writers": writers}  # fmt: skip
+                "subscribers": subscribers, "writers": writers, "after": after}  # fmt: skip
         done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "bench.soak_load", json.dumps(spec)],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, timeout=seconds + 600,
         )  # fmt: skip
         end_rss = rss_mb(server.pid)
         if done.returncode != 0:
@@ -93,11 +87,33 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+        asyncio.run(_drop_database(admin_dsn, dsn))
     report |= {"rss_start_mb": round(start_rss, 1), "rss_end_mb": round(end_rss, 1), **spec}
     report.pop("key")
     text = markdown(report)
     click.echo(text)
     out.write_text(text)
+
+
+def _wait_until_projected(url: str, server: subprocess.Popen[bytes], log: Path) -> int:
+    """Healthy, and the sample projected; the log's head position then (the subscribers'
+    cursor: they are owed exactly what the writers append after it)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise click.ClickException(f"serve exited:\n{log.read_text()[-3000:]}")
+        try:
+            health = httpx.get(url + "/healthz", timeout=5)
+            if health.status_code == 200:
+                head: int = health.json()["position"]
+                fresh = {"query": f"{{ fresh(position: {head}) {{ __typename }} }}"}
+                if httpx.post(url + "/graphql", json=fresh, timeout=15).json().get("data"):
+                    return head
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise click.ClickException(f"serve not ready after 120 s:\n{log.read_text()[-3000:]}")
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -119,6 +135,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| incidents appended | {r['appended']} | |",
             f"| subscribers that received every one, in order, once | "
             f"{r['subscribers_complete']} of {r['subscribers']} | all |",
+            f"| incidents received per subscriber, min / max | {r['min_received']} / "
+            f"{r['max_received']} | {r['appended']} / {r['appended']} |",
             f"| subscribers short / out of order or duplicated | {r['subscribers_short']} / "
             f"{r['subscribers_out_of_order_or_duplicate']} | 0 / 0 |",
             f"| server RSS start → end | {r['rss_start_mb']} → {r['rss_end_mb']} MB | bounded |",

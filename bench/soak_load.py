@@ -17,7 +17,8 @@ import websockets
 
 from bench.load import _percentiles
 
-SUBSCRIPTION = "subscription { incidents { cursor } }"
+KEEPALIVE = 2.0  # seconds; uvicorn closes idle connections after 5
+SUBSCRIPTION = "subscription ($after: String) { incidents(after: $after) { cursor } }"
 READS = [
     '{ controlAt(place: "hama") { status controllers { slug } } }',
     '{ place(ref: "aleppo") { name control { status } } }',
@@ -34,14 +35,15 @@ class Subscriber:
         self.cursors: list[int] = []
         self.error: str | None = None
 
-    async def run(self, url: str, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async def run(self, url: str, after: str, ready: asyncio.Event, stop: asyncio.Event) -> None:
         try:
             async with websockets.connect(
                 url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
             ) as ws:
                 await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
                 await ws.recv()
-                start = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+                payload = {"query": SUBSCRIPTION, "variables": {"after": after}}
+                start = {"id": "1", "type": "subscribe", "payload": payload}
                 await ws.send(json.dumps(start))
                 ready.set()
                 while not stop.is_set():
@@ -68,7 +70,7 @@ async def reader(client: httpx.AsyncClient, n: int, until: float, out: dict[str,
             if response.status_code != 200 or "errors" in response.json():
                 out["errors"].append(f"read {response.status_code}: {response.text[:200]}")
         except httpx.HTTPError as error:
-            out["errors"].append(f"read {type(error).__name__}")
+            out["errors"].append(f"read {type(error).__name__}: {error}"[:200])
         out["latencies"].append((time.perf_counter() - start) * 1000)
         i += 1
 
@@ -87,7 +89,7 @@ async def writer(client: httpx.AsyncClient, n: int, until: float, out: dict[str,
             else:
                 out["positions"].append(body["data"]["recordBatch"][0]["position"])
         except httpx.HTTPError as error:
-            out["errors"].append(f"write {type(error).__name__}")
+            out["errors"].append(f"write {type(error).__name__}: {error}"[:200])
         i += 1
         await asyncio.sleep(0.05)
 
@@ -98,19 +100,24 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     subscribers = [Subscriber() for _ in range(spec["subscribers"])]
     readies = [asyncio.Event() for _ in subscribers]
     tasks = [
-        asyncio.create_task(s.run(ws_url, r, stop))
+        asyncio.create_task(s.run(ws_url, str(spec["after"]), r, stop))
         for s, r in zip(subscribers, readies, strict=True)
     ]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
     await asyncio.sleep(1)  # let every subscription reach the server's broadcaster
     reads: dict[str, Any] = {"errors": [], "latencies": []}
     writes: dict[str, Any] = {"errors": [], "positions": []}
-    limits = httpx.Limits(max_connections=spec["clients"] + spec["writers"])
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, so a
+    # request never races the server closing its connection (an httpx ReadError otherwise).
+    limits = httpx.Limits(max_connections=spec["clients"], keepalive_expiry=KEEPALIVE)
+    writing_limits = httpx.Limits(max_connections=spec["writers"], keepalive_expiry=KEEPALIVE)
     headers = {"Authorization": f"Bearer {spec['key']}"}
     until = time.monotonic() + spec["seconds"]
     async with (
         httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client,
-        httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as writing,
+        httpx.AsyncClient(
+            base_url=url, timeout=30, headers=headers, limits=writing_limits
+        ) as writing,
     ):
         await asyncio.gather(
             *(reader(client, n, until, reads) for n in range(spec["clients"])),
@@ -134,6 +141,7 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
         "subscribers_out_of_order_or_duplicate": sum(r != sorted(set(r)) for r in received),
         "subscriber_errors": [s.error for s in subscribers if s.error][:10],
         "min_received": min((len(r) for r in received), default=0),
+        "max_received": max((len(r) for r in received), default=0),
     }
 
 

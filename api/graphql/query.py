@@ -13,8 +13,8 @@ from strawberry.scalars import JSON
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.encoding import EncodedJSON
 from api.graphql.errors import ApiError
-from api.graphql.geojson import feature_collection
 from api.graphql.inputs import IncidentFilter, PlaceFilter
 from api.graphql.types.actor import Actor
 from api.graphql.types.common import (
@@ -216,11 +216,12 @@ class Query:
         where: PlaceFilter | None = None,
     ) -> JSON:
         info.context.check_read()
-        entries = await _control_map(info, as_of, known_at, where)
-        actor_ids = {a for e in entries if e.state for a in e.state.controllers}
-        actors = await info.context.actor_loader.load_many(sorted(actor_ids))
-        names = {a.id: a for a in actors if a is not None}
-        return JSON(feature_collection(entries, names))
+        args = {} if where is None else where.map_args()
+        async with info.context.pool.acquire() as conn:
+            text = await q.control_map_geojson(conn, now_or(as_of), known_at, **args)  # type: ignore[arg-type]
+        # Built and encoded by PostgreSQL; spliced into the response as it is (see
+        # FrontlineGraphQL.encode_json) rather than parsed and encoded again.
+        return JSON(EncodedJSON(text))
 
     @strawberry.field(description="Places whose holder differs between two instants.")
     async def changes(

@@ -13,11 +13,18 @@ from strawberry.types.unset import UnsetType
 
 from api.auth import authenticate, bearer
 from api.graphql.context import Context
+from api.graphql.encoding import encode
 from api.graphql.errors import DATABASE_DOWN
 from readmodel.projector import projected_position
 
 
 class FrontlineGraphQL(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> str:
+        """Responses (HTTP and WebSocket) by orjson, which is faster than ``json.dumps`` and
+        splices pre-encoded JSON (``controlMapGeoJson``). A str, not bytes: bytes would go
+        out as binary WebSocket frames, which graphql-transport-ws clients refuse."""
+        return encode(data)
+
     def parse_json(self, data: str | bytes) -> Any:
         """A GraphQL-over-HTTP body is a JSON object: anything else is the client's 400
         (Strawberry would fail on a bare string, a number or undecodable bytes with a 500)."""

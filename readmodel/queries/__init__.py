@@ -27,6 +27,7 @@ from readmodel.queries.control import (
     control_at,
     control_history,
     control_map,
+    control_map_geojson,
     known_position,
 )
 from readmodel.queries.incidents import (
@@ -66,6 +67,7 @@ __all__ = [
     "control_at",
     "control_history",
     "control_map",
+    "control_map_geojson",
     "feed_cursor",
     "find_actors",
     "find_places",

@@ -77,6 +77,52 @@ SELECT p.*, {state_columns}
  ORDER BY p.name, p.id
 """
 
+# The same map as a GeoJSON FeatureCollection (RFC 7946), built and encoded by PostgreSQL:
+# one Point feature per place, in the map's order, with the holders' slugs, names and sides
+# from rm.actors. Written as compact JSON text (what json.dumps(separators=(",", ":"),
+# ensure_ascii=False) writes; json_build_object would add a space around every ':' and ','
+# and take half as long again): every string goes through to_json, numbers through float8out
+# (shortest exact form, like Python's repr), arrays through array_to_json (compact). Content
+# equal to the former Python builder, which tests/integration/test_control_map_geojson.py
+# keeps as the reference: "since" is Python's isoformat() of the UTC instant, "sides" the
+# distinct non-empty sides in code-point order.
+SELECT_MAP_GEOJSON: Final = """
+WITH {with_known},
+state AS (SELECT c.* FROM rm.control AS c WHERE {state_conditions})
+SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
+  '{{"type":"Feature","id":' || to_json(p.slug)::text
+  || ',"geometry":{{"type":"Point","coordinates":['
+  || p.longitude::text || ',' || p.latitude::text || ']}}'
+  || ',"properties":{{"slug":' || to_json(p.slug)::text
+  || ',"name":' || to_json(p.name)::text
+  || ',"kind":' || to_json(p.kind)::text
+  || ',"governorate":' || coalesce(to_json(p.governorate)::text, 'null')
+  || ',"status":' || to_json(coalesce(s.status, 'unknown'))::text
+  || ',"controllers":' || coalesce(h.slugs, '[]')
+  || ',"controllerNames":' || coalesce(h.names, '[]')
+  || ',"sides":' || coalesce(h.sides, '[]')
+  || ',"since":' || coalesce(
+       '"' || to_char(s.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+       || CASE WHEN extract(microseconds FROM s.valid_from)::bigint % 1000000 = 0
+               THEN '' ELSE to_char(s.valid_from AT TIME ZONE 'UTC', '.US') END
+       || '+00:00"', 'null')
+  || ',"disputed":' || coalesce(s.disputed, false)::text
+  || ',"inferred":' || coalesce(s.inferred, false)::text
+  || ',"uncertain":' || coalesce(s.certain_from > {t}, false)::text
+  || '}}}}',
+  ',' ORDER BY p.name, p.id), '') || ']}}'
+  FROM rm.places AS p
+  LEFT JOIN state AS s ON s.place_id = p.id
+  LEFT JOIN LATERAL (
+    SELECT array_to_json(array_agg(a.slug ORDER BY u.n))::text AS slugs,
+           array_to_json(array_agg(a.name ORDER BY u.n))::text AS names,
+           array_to_json(array_agg(DISTINCT a.side COLLATE "C" ORDER BY a.side COLLATE "C")
+                         FILTER (WHERE a.side <> ''))::text AS sides
+      FROM unnest(s.controllers) WITH ORDINALITY AS u(actor_id, n)
+      JOIN rm.actors AS a ON a.id = u.actor_id) AS h ON true
+ WHERE {conditions}
+"""
+
 SELECT_CHANGES: Final = """
 WITH {with_known},
 a AS (SELECT c.* FROM rm.control AS c WHERE {at_t1}),
@@ -181,6 +227,39 @@ async def control_map(
     )
     rows = await conn.fetch(sql, *q.args)
     return [PlaceControl(place_from_row(r), state_from_row(r, as_of, "s_")) for r in rows]
+
+
+async def control_map_geojson(
+    conn: Any,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    *,
+    bbox: BBox | None = None,
+    near: Near | None = None,
+    governorate: str | None = None,
+    kinds: Iterable[PlaceKind | str] | None = None,
+    controller: UUID | None = None,
+) -> str:
+    """``control_map`` as a GeoJSON FeatureCollection, encoded as JSON text by PostgreSQL
+    (one Point feature per place, longitude first; status, holders and flags as properties).
+    Same arguments and filters as ``control_map``."""
+    q = Query()
+    pk = q.known_position(known_at)
+    t = q.param(aware(as_of, "asOf")) + "::timestamptz"
+    state_conditions = [CONTROL_AT.format(c="c", t=t, pk=pk)]
+    q.where(PLACE_KNOWN, p="p", pk=pk)
+    q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
+    if controller is not None:
+        state_conditions.append(q.sql(HELD_BY, controller, c="c"))
+        q.where(HAS_STATE)
+    sql = SELECT_MAP_GEOJSON.format(
+        with_known=q.with_known,
+        state_conditions=" AND ".join(state_conditions),
+        t=t,
+        conditions=q.clause,
+    )
+    text: str = await conn.fetchval(sql, *q.args)
+    return text
 
 
 async def changes_between(
