@@ -210,15 +210,10 @@ async def control_map(
     Filters: ``bbox`` (min_lat, min_lon, max_lat, max_lon), ``near`` (lat, lon, radius_km),
     ``governorate`` (exact name), ``kinds`` (place kinds).
     """
-    q = Query()
-    pk = q.known_position(known_at)
-    t = q.param(aware(as_of, "asOf")) + "::timestamptz"
-    state_conditions = [CONTROL_AT.format(c="c", t=t, pk=pk)]
-    q.where(PLACE_KNOWN, p="p", pk=pk)
-    q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
-    if controller is not None:
-        state_conditions.append(q.sql(HELD_BY, controller, c="c"))
-        q.where(HAS_STATE)
+    q, _, state_conditions = _map_query(
+        as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
+        controller=controller,
+    )  # fmt: skip
     sql = SELECT_MAP.format(
         with_known=q.with_known,
         state_conditions=" AND ".join(state_conditions),
@@ -243,6 +238,32 @@ async def control_map_geojson(
     """``control_map`` as a GeoJSON FeatureCollection, encoded as JSON text by PostgreSQL
     (one Point feature per place, longitude first; status, holders and flags as properties).
     Same arguments and filters as ``control_map``."""
+    q, t, state_conditions = _map_query(
+        as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
+        controller=controller,
+    )  # fmt: skip
+    sql = SELECT_MAP_GEOJSON.format(
+        with_known=q.with_known,
+        state_conditions=" AND ".join(state_conditions),
+        t=t,
+        conditions=q.clause,
+    )
+    text: str = await conn.fetchval(sql, *q.args)
+    return text
+
+
+def _map_query(
+    as_of: datetime,
+    known_at: datetime | None,
+    *,
+    bbox: BBox | None,
+    near: Near | None,
+    governorate: str | None,
+    kinds: Iterable[PlaceKind | str] | None,
+    controller: UUID | None,
+) -> tuple[Query, str, list[str]]:
+    """The map's parameters and conditions, shared by its row and GeoJSON forms: the query,
+    the asOf placeholder, and the conditions picking each place's state."""
     q = Query()
     pk = q.known_position(known_at)
     t = q.param(aware(as_of, "asOf")) + "::timestamptz"
@@ -252,14 +273,7 @@ async def control_map_geojson(
     if controller is not None:
         state_conditions.append(q.sql(HELD_BY, controller, c="c"))
         q.where(HAS_STATE)
-    sql = SELECT_MAP_GEOJSON.format(
-        with_known=q.with_known,
-        state_conditions=" AND ".join(state_conditions),
-        t=t,
-        conditions=q.clause,
-    )
-    text: str = await conn.fetchval(sql, *q.args)
-    return text
+    return q, t, state_conditions
 
 
 async def changes_between(
