@@ -13,6 +13,7 @@ from strawberry.extensions import (
 
 from api.graphql.complexity import bounded
 from api.graphql.errors import FrontlineSchema, TypedErrors
+from api.graphql.execution import FrontlineExecutionContext
 from api.graphql.mutation import Mutation
 from api.graphql.query import Query
 from api.graphql.subscription import Subscription
@@ -44,6 +45,7 @@ schema = FrontlineSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Place, Actor, Incident],
+    execution_context_class=FrontlineExecutionContext,
     # Factories, not instances: each operation gets fresh extension state.
     extensions=[
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
