@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from api.broadcast import Broadcaster
 from api.config import Settings
-from api.database import Pool, create_pool, eventsourcing_env, resolve_dsn
+from api.database import DATABASE_DOWN, Pool, create_pool, eventsourcing_env, resolve_dsn
 from api.graphql.schema import schema
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 #: The global position of the last event in the log (0 when empty).
 LOG_POSITION_SQL: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
 _HEALTH_TIMEOUT_SECONDS: Final = 2.0
+_HEALTH_FAILURES: tuple[type[Exception], ...] = (*DATABASE_DOWN, asyncpg.PostgresError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ async def healthz(request: Request) -> JSONResponse:
     try:
         async with asyncio.timeout(_HEALTH_TIMEOUT_SECONDS):
             position = await pool.fetchval(LOG_POSITION_SQL)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except _HEALTH_FAILURES as exc:
         logger.warning("health check failed: %s", exc)
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
     return JSONResponse({"status": "ok", "position": int(position)})

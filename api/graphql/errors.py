@@ -12,12 +12,11 @@ import logging
 
 import asyncpg
 import strawberry
-from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
-from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from api.database import DATABASE_DOWN
 from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -25,18 +24,6 @@ logger = logging.getLogger(__name__)
 #: PostgreSQL refusing a client's text (a NUL character in a search or a filter): the
 #: client's to fix, not a server error.
 UNSTORABLE_TEXT = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)
-#: The database is down or restarting (read side: asyncpg; write side: eventsourcing's
-#: psycopg errors): a temporary condition, reported as ``UNAVAILABLE``.
-DATABASE_DOWN: tuple[type[Exception], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    PersistenceOperationalError,
-    PersistenceInterfaceError,
-)
 
 
 class ApiError(DomainError):

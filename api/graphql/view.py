@@ -12,9 +12,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from api.auth import authenticate, bearer
+from api.database import DATABASE_DOWN
 from api.graphql.context import Context
 from api.graphql.encoding import encode
-from api.graphql.errors import DATABASE_DOWN
 from readmodel.projector import projected_position
 
 

@@ -4,6 +4,7 @@ restart, all over the real API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -479,3 +480,120 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_after(
             i=capture("after restart", 1)["capture"]["incident"],
         )["recordCapture"]
         wait_projected(server, written["position"])
+
+
+class Traffic:
+    """Writers (keyed captures) and a reader hammering the API from threads, recording every
+    answer: what a restart looks like to clients that keep working through it."""
+
+    def __init__(self, server: Server, writers: int = 3) -> None:
+        self.server = server
+        self.stop = threading.Event()
+        self.failures: list[str] = []  # anything but a clean answer, a coded error or a 503
+        self.unconfirmed: dict[str, dict[str, Any]] = {}  # key -> incident, to retry
+        self.confirmed: set[str] = set()
+        self.answers = 0
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._write, args=(w,)) for w in range(writers)]
+        self._threads.append(threading.Thread(target=self._read))
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+    def _judge(self, response: httpx.Response) -> bool:
+        """Whether the request succeeded; a failure that is not clean is recorded."""
+        with self._lock:
+            self.answers += 1
+        if response.status_code == 503:
+            return False
+        body = response.json() if response.status_code == 200 else None
+        if body is None or "INTERNAL_SERVER_ERROR" in response.text:
+            self.failures.append(f"{response.status_code}: {response.text[:200]}")
+            return False
+        if body.get("errors"):
+            if not all(codes(body)):
+                self.failures.append(response.text[:200])
+            return False
+        return True
+
+    def _write(self, writer: int) -> None:
+        with httpx.Client(timeout=30, headers=self.server.headers(self.server.writer_key)) as c:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                key = f"restart/{writer}/{n}"
+                incident = capture(f"restart {writer}", n, key=key)["capture"]["incident"]
+                variables = {"i": incident}
+                with contextlib.suppress(httpx.TransportError):
+                    self.unconfirmed[key] = incident
+                    response = c.post(
+                        self.server.graphql,
+                        json={"query": CAPTURE_MUTATION, "variables": variables},
+                    )
+                    if self._judge(response):
+                        self.confirmed.add(key)
+                        del self.unconfirmed[key]
+                time.sleep(0.02)
+
+    def _read(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self.stop.is_set():
+                with contextlib.suppress(httpx.TransportError):
+                    self._judge(client.post(self.server.graphql, json={"query": QUERY}))
+                time.sleep(0.02)
+
+
+def test_clients_working_through_a_postgresql_restart_get_clean_errors_and_lose_nothing(
+    own_postgres: Path, tmp_path: Path
+) -> None:
+    """Connections the restart left in the pool used to surface as bare 500s and
+    INTERNAL_SERVER_ERROR (asyncpg's InternalClientError); now they are 503 / UNAVAILABLE.
+    Writes left unconfirmed are retried with their idempotency keys, as a client would."""
+    dsn = start_embedded_server(own_postgres)
+    asyncio.run(migrate(dsn))
+    keys = asyncio.run(_keys(dsn))
+    with serving(dsn, tmp_path / "serve.log", keys) as served:
+        server = served.server
+        with Traffic(server) as traffic:
+            time.sleep(2)
+            stop_embedded_server(own_postgres)
+            time.sleep(2)
+            env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
+            subprocess.run(
+                [sys.executable, "-m", "api", "db-url"],
+                env=env | {"FRONTLINE_DATA_DIR": str(own_postgres)},
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            served.wait_healthy()
+            time.sleep(3)
+        assert traffic.failures == []
+        for key, incident in traffic.unconfirmed.items():
+            written = data(server, CAPTURE_MUTATION, server.writer_key, i=incident)
+            assert written["recordCapture"]["id"], key
+        last = head(server)
+        wait_projected(server, last)
+    sent = traffic.confirmed | set(traffic.unconfirmed)
+    assert traffic.answers > 100
+    assert len(sent) > 50
+    by_summary = asyncio.run(_summaries(dsn, "restart "))
+    assert sorted(by_summary) == sorted(f"restart {k[8:].replace('/', ' #', 1)}" for k in sent)
+
+
+async def _summaries(dsn: str, prefix: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT summary FROM rm.incidents WHERE summary LIKE $1 ORDER BY 1", prefix + "%"
+        )
+        return [r[0] for r in rows]
+    finally:
+        await conn.close()
