@@ -517,3 +517,39 @@ async def test_a_malformed_cursor_is_a_typed_error(server: Server) -> None:
             await take(stream, 1)
     [error] = raised.value.errors or []
     assert error["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+
+
+# ---------------------------------------------------------------- one row, many selections
+
+AS_OF = """
+subscription ($after: String, $filter: IncidentFilter, $asOf: DateTime) {
+  incidents(after: $after, filter: $filter) {
+    cursor node { summary places { slug control(asOf: $asOf) { status } } }
+  }
+}"""
+
+
+async def test_subscribers_of_one_row_each_get_their_own_selection_and_variables(
+    server: Server,
+) -> None:
+    """The server executes a row once per distinct selection and the variables it uses
+    (api/graphql/execution.py): the root field's arguments may differ, the rest may not."""
+    await register(server, "sub-shared", "sub-shared-village")
+    only = {"actor": "sub-shared"}
+    past = "2000-01-01T00:00:00Z"
+    async with (
+        subscribe(server, INCIDENTS, filter=only) as full,
+        subscribe(server, INCIDENTS, filter=only, after=await head(server)) as resumed,
+        subscribe(server, AS_OF, filter=only) as now,
+        subscribe(server, AS_OF, filter=only, asOf=past) as then,
+    ):
+        waiting = [await started(s) for s in (full, resumed, now, then)]
+        await record_capture(server, "sub-shared-village", "sub-shared")
+        got = [(await asyncio.wait_for(w, WAIT))["incidents"] for w in waiting]
+    assert got[0] == got[1]
+    assert set(got[0]["node"]) == {"id", "kind", "recordedPosition", "summary", "places", "actors"}
+    assert got[2]["node"]["places"] == [
+        {"slug": "sub-shared-village", "control": {"status": "HELD"}}
+    ]
+    assert got[3]["node"]["places"] == [{"slug": "sub-shared-village", "control": None}]
+    assert got[2]["cursor"] == got[3]["cursor"] == got[0]["cursor"]
