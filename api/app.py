@@ -24,8 +24,8 @@ from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
 from api.migrate import migrate
 from api.playground import routes as playground_routes
+from api.projecting import ProjectorProcess
 from domain.application import Frontline
-from readmodel.projector import ProjectorThread
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> Starlette:
         stop = asyncio.Event()
         projecting = None
         if settings.run_projector:
-            projecting = ProjectorThread(dsn)
+            projecting = ProjectorProcess(dsn)
             projecting.start()
         broadcaster = Broadcaster(dsn, pool, capacity=settings.subscription_buffer)
         await broadcaster.start()

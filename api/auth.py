@@ -55,6 +55,7 @@ SELECT_KEY = (
     "SELECT name, role, secret_sha256 FROM public.api_keys WHERE id = $1 AND revoked_at IS NULL"
 )
 REVOKE_KEY = "UPDATE public.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
+KEY_IS_LIVE = "SELECT EXISTS (SELECT FROM public.api_keys WHERE id = $1 AND revoked_at IS NULL)"
 LIST_KEYS = "SELECT id, name, role, created_at, revoked_at FROM public.api_keys ORDER BY created_at"
 
 
@@ -96,6 +97,11 @@ async def authenticate(conn: Any, key: str | None) -> Principal | None:
     if not hmac.compare_digest(expected, _digest(secret)) or row is None:
         return None
     return Principal(key_id, row["name"], Role.named(row["role"]))
+
+
+async def still_valid(conn: Any, principal: Principal) -> bool:
+    """Whether the key a long-lived connection authenticated with is still unrevoked."""
+    return bool(await conn.fetchval(KEY_IS_LIVE, principal.key_id))
 
 
 def bearer(authorization: str | None) -> str | None:

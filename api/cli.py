@@ -22,6 +22,7 @@ from api.backup import BackupError, export_head, export_log, import_log
 from api.config import load_settings
 from api.database import eventsourcing_env, resolve_dsn, stop_embedded_server
 from api.migrate import migrate
+from api.projecting import die_with_parent, watch_parent
 from api.sample import load_sample
 from domain.application import Frontline
 from readmodel.events import head_position
@@ -167,16 +168,22 @@ def project() -> None:
     `serve` already runs one; use this for a dedicated projector process. Only one projector
     works at a time (a PostgreSQL advisory lock); others stand by and take over.
     """
+    parent = die_with_parent()  # started by `serve`: never outlive it
     dsn = resolve_dsn(load_settings())
 
     async def run() -> None:
-        await migrate(dsn)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        click.echo("projecting; Ctrl-C to stop")
+        if parent is None:
+            await migrate(dsn)  # under `serve`, the server has just migrated
+            click.echo("projecting; Ctrl-C to stop")
+            await Projector(dsn).run(stop)
+            return
+        watching = asyncio.create_task(watch_parent(parent, stop))
         await Projector(dsn).run(stop)
+        await watching
 
     asyncio.run(run())
 

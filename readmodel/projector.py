@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import threading
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -155,37 +154,3 @@ class Projector:
             if stop.is_set():
                 return
         self.has_lock.set()
-
-
-class ProjectorThread:
-    """A ``Projector`` on its own thread and event loop.
-
-    Projection is CPU-bound in bursts (a late report rewrites a place's whole timeline); on the
-    API's event loop such a burst would stall every request. On its own loop the interpreter
-    still shares one core between them, but switches every few milliseconds instead of
-    waiting for the batch to finish.
-    """
-
-    def __init__(self, dsn: str, *, poll_interval: float = 1.0) -> None:
-        self.projector = Projector(dsn, poll_interval=poll_interval)
-        self._thread = threading.Thread(target=self._main, name="projector", daemon=True)
-        self._started = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-        self._started.wait()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-
-    def _main(self) -> None:
-        asyncio.run(self._run())
-
-    async def _run(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        self._started.set()
-        await self.projector.run(self._stop)

@@ -13,11 +13,14 @@ event can hand over several places, so a hand-over's cursor also names its place
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator
+from typing import Final
 from uuid import UUID
 
 import strawberry
 
+from api.auth import still_valid
 from api.broadcast import Broadcaster
 from api.graphql import ids
 from api.graphql.context import Context, Info
@@ -27,6 +30,8 @@ from api.graphql.types.common import Edge, PlaceKind
 from api.graphql.types.control_change import ControlChange
 from api.graphql.types.incident import Incident
 from readmodel.queries.live import END, Key, change_matcher, incident_matcher
+
+KEY_RECHECK_SECONDS: Final = 2.0
 
 
 def parse_cursor(after: str | None) -> Key | None:
@@ -73,11 +78,29 @@ def _broadcaster(context: Context) -> Broadcaster:
     return context.broadcaster
 
 
-def _forget(context: Context) -> None:
-    """A subscription lives as long as its socket; drop the loaders' caches between items so
-    memory stays flat and each item is read fresh."""
-    for loader in (context.place_loader, context.actor_loader, context.incident_loader):
-        loader.clear_all()
+class _BetweenItems:
+    """What a subscription does before each item: it lives as long as its socket, so it drops
+    the loaders' caches (memory stays flat, each item is read fresh) and, at most every
+    ``KEY_RECHECK_SECONDS``, checks that the socket's key has not been revoked since
+    `connection_init`. A revoked key reads on as anonymous: with closed reads its
+    subscription ends with UNAUTHENTICATED before the next item. (An idle subscription is
+    not polled: it receives nothing either way.)"""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.checked = time.monotonic()
+
+    async def __call__(self) -> None:
+        context = self.context
+        for loader in (context.place_loader, context.actor_loader, context.incident_loader):
+            loader.clear_all()
+        if context.principal is None or time.monotonic() - self.checked < KEY_RECHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        async with context.pool.acquire() as conn:
+            if not await still_valid(conn, context.principal):
+                context.principal = None
+        context.check_read()
 
 
 @strawberry.type
@@ -93,8 +116,9 @@ class Subscription:
         start = parse_cursor(after)
         match = incident_matcher(**({} if filter is None else filter.feed_args()))  # type: ignore[arg-type]
         rows = broadcaster.follow(broadcaster.incidents, start, match)
+        between_items = _BetweenItems(info.context)
         async for item in rows:
-            _forget(info.context)
+            await between_items()
             yield Edge(node=Incident.from_row(item.row), cursor=cursor_of(item.key))
 
     @strawberry.subscription(
@@ -107,6 +131,7 @@ class Subscription:
         broadcaster = _broadcaster(info.context)
         start = parse_cursor(after)
         match = change_matcher(**({} if where is None else where.matcher_args()))  # type: ignore[arg-type]
+        between_items = _BetweenItems(info.context)
         async for row in broadcaster.follow(broadcaster.control_changes, start, match):
-            _forget(info.context)
+            await between_items()
             yield ControlChange.from_row(row, cursor_of(row.key))

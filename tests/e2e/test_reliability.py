@@ -430,6 +430,7 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_after(
     keys = asyncio.run(_keys(dsn))
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
+        wait_projected(server, head(server))  # the sample
         assert data(server, QUERY)["controlAt"]["status"] == "HELD"
 
         stop_embedded_server(own_postgres)
@@ -597,3 +598,40 @@ async def _summaries(dsn: str, prefix: str) -> list[str]:
         return [r[0] for r in rows]
     finally:
         await conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:  # fields: state, ppid, ...
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_projector_process_dies_with_a_killed_server(database_dsn: str, tmp_path: Path) -> None:
+    """`serve` projects in a child process (api/projecting.py); after a kill -9 of the server
+    it must not keep projecting on its own."""
+    keys = asyncio.run(_keys(database_dsn))
+    with serving(database_dsn, tmp_path / "serve.log", keys) as served:
+        written = data(
+            served.server, CAPTURE_MUTATION, served.server.writer_key,
+            i=capture("projected by the child", 1)["capture"]["incident"],
+        )["recordCapture"]  # fmt: skip
+        wait_projected(served.server, written["position"])  # the child projects
+        children = _children(served.process.pid)
+        assert children, "serve started no projector process"
+        served.kill()
+        deadline = time.monotonic() + 10
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not any(_alive(c) for c in children), "the projector outlived the server"

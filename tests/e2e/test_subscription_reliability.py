@@ -20,7 +20,7 @@ import websockets
 
 from api.database import start_embedded_server, stop_embedded_server
 from api.migrate import migrate
-from tests.e2e.graphql_client import data
+from tests.e2e.graphql_client import data, head
 from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixture
     BATCH_MUTATION,
     CAPTURE_MUTATION,
@@ -240,6 +240,7 @@ def test_server_memory_stays_flat_while_subscribers_keep_receiving(
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
         register_crash_places(server)
+        wait_projected(server, head(server))  # the sample is not news to the subscribers
         received = [0] * readers
         loop = asyncio.new_event_loop()
         tasks = [loop.create_task(_read_forever(server.ws, received, i)) for i in range(readers)]

@@ -14,7 +14,7 @@ from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -25,7 +25,9 @@ from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
+from api.auth import Role, create_key, revoke_key
 from api.broadcast import APPLICATION_NAME
+from api.graphql.subscription import KEY_RECHECK_SECONDS
 from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.slow
@@ -509,6 +511,34 @@ async def test_with_closed_reads_a_wrong_key_is_refused(closed_server: Server) -
     with pytest.raises((TransportError, ConnectionClosed)):
         async with subscribe(closed_server, INCIDENTS, key="fl_0_wrong", after="0") as stream:
             await take(stream, 1)
+
+
+async def test_a_key_revoked_while_its_subscription_is_open_gets_nothing_more(
+    closed_server: Server,
+) -> None:
+    server = closed_server
+    conn = await asyncpg.connect(server.dsn)
+    try:
+        key = await create_key(conn, "revoked while subscribed", Role.READER)
+    finally:
+        await conn.close()
+    await register(server, "sub-revoked")
+    only = {"actor": "sub-revoked"}
+    async with subscribe(server, INCIDENTS, key=key, filter=only) as stream:
+        first = await started(stream)
+        await record_clash(server, "sub-revoked", "before the revocation")
+        assert (await asyncio.wait_for(first, WAIT))["incidents"]["node"]["summary"]
+        conn = await asyncpg.connect(server.dsn)
+        try:
+            assert await revoke_key(conn, UUID(hex=key.split("_")[1]))
+        finally:
+            await conn.close()
+        await asyncio.sleep(KEY_RECHECK_SECONDS + 0.5)
+        await record_clash(server, "sub-revoked", "after the revocation")
+        with pytest.raises(TransportQueryError) as raised:
+            await take(stream, 1)
+    [error] = raised.value.errors or []
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_malformed_cursor_is_a_typed_error(server: Server) -> None:

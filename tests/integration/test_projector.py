@@ -129,6 +129,20 @@ async def test_rebuild_from_zero_equals_the_incrementally_built_read_models(
         assert [r["nspname"] for r in schemas] == ["rm"]
 
 
+async def test_rebuilt_read_models_go_live_with_planner_statistics(
+    app: Frontline, db_pool: Any
+) -> None:
+    seed_world(app)
+    record_history(app)
+    async with db_pool.acquire() as conn:
+        await rebuild(conn)
+        unanalyzed = await conn.fetch(
+            "SELECT relname FROM pg_stat_user_tables "
+            "WHERE schemaname = 'rm' AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+        )
+    assert [r["relname"] for r in unanalyzed] == []
+
+
 async def test_a_failed_batch_leaves_no_trace_and_is_applied_once_on_retry(
     app: Frontline, db_pool: Any
 ) -> None:
