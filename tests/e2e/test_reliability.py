@@ -422,6 +422,22 @@ def own_postgres() -> Iterator[Path]:
 QUERY = '{ controlAt(place: "hama") { status } }'
 
 
+def restart_embedded(data_dir: Path) -> str:
+    """Start the embedded PostgreSQL under ``data_dir`` again; its DSN. In a new process:
+    pgserver caches its server handle per process, and would not notice that this one was
+    stopped behind its back."""
+    env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
+    restarted = subprocess.run(
+        [sys.executable, "-m", "api", "db-url"],
+        env=env | {"FRONTLINE_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return restarted.stdout.strip()
+
+
 def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_after(
     own_postgres: Path, tmp_path: Path
 ) -> None:
@@ -456,18 +472,7 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_after(
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 503
         assert served.process.poll() is None
 
-        # In a new process: pgserver caches its server handle per process, and would not
-        # notice that this one was stopped behind its back.
-        env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
-        restarted = subprocess.run(
-            [sys.executable, "-m", "api", "db-url"],
-            env=env | {"FRONTLINE_DATA_DIR": str(own_postgres)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        assert restarted.stdout.strip() == dsn
+        assert restart_embedded(own_postgres) == dsn
         deadline = time.monotonic() + 30
         while httpx.get(f"{server.url}/healthz", timeout=10).status_code != 200:
             assert time.monotonic() < deadline, "the API never saw the database come back"
@@ -566,14 +571,7 @@ def test_clients_working_through_a_postgresql_restart_get_clean_errors_and_lose_
             time.sleep(2)
             stop_embedded_server(own_postgres)
             time.sleep(2)
-            env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
-            subprocess.run(
-                [sys.executable, "-m", "api", "db-url"],
-                env=env | {"FRONTLINE_DATA_DIR": str(own_postgres)},
-                capture_output=True,
-                timeout=60,
-                check=True,
-            )
+            restart_embedded(own_postgres)
             served.wait_healthy()
             time.sleep(3)
         assert traffic.failures == []

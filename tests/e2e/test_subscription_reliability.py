@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixtu
     crash_batch,
     own_postgres,
     register_crash_places,
+    restart_embedded,
     serving,
     wait_projected,
 )
@@ -120,15 +119,7 @@ def test_a_subscriber_that_reconnects_after_a_postgresql_restart_misses_nothing(
                 timeout=30,
             )  # fmt: skip
             assert refused.status_code == 503 or "errors" in refused.json()
-            # In a new process: pgserver caches its server handle per process.
-            env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
-            subprocess.run(
-                [sys.executable, "-m", "api", "db-url"],
-                env=env | {"FRONTLINE_DATA_DIR": str(own_postgres)},
-                capture_output=True,
-                timeout=60,
-                check=True,
-            )
+            restart_embedded(own_postgres)
             served.wait_healthy()
 
             last = 0
