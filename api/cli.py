@@ -81,6 +81,7 @@ def serve(host: str | None, port: int | None) -> None:
         loop=loop,
         http=http,
         access_log=settings.access_log,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

@@ -36,6 +36,8 @@ class Settings:
     # Rows of each subscription feed kept in memory for live subscribers (api.broadcast);
     # a subscriber further behind reads from the database instead.
     subscription_buffer: int = 1024
+    # permessage-deflate on WebSockets (see the README's design notes for why it is off).
+    ws_compression: bool = False
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,4 +55,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access_log=config("FRONTLINE_ACCESS_LOG", cast=bool, default=True),
         max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=1024 * 1024),
         subscription_buffer=config("FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=1024),
+        ws_compression=config("FRONTLINE_WS_COMPRESSION", cast=bool, default=False),
     )
