@@ -7,7 +7,6 @@ retry that changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -127,9 +126,9 @@ def check_storable_text(value: object) -> None:
     elif isinstance(value, tuple | list):
         for item in value:
             check_storable_text(item)
-    elif is_dataclass(value) and not isinstance(value, type):
-        for f in fields(value):
-            check_storable_text(getattr(value, f.name))
+    else:
+        for name in c.field_names(type(value)):
+            check_storable_text(getattr(value, name))
 
 
 # -- places and actors ------------------------------------------------------------------------
