@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.broadcast import Broadcaster
 from api.config import Settings
 from api.database import DATABASE_DOWN, Pool, create_pool, eventsourcing_env, resolve_dsn
+from api.fanout import Fanout
 from api.graphql.schema import schema
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
@@ -46,6 +47,8 @@ class Resources:
     application: Frontline
     # Subscriptions: this process's one LISTEN connection and its fan-out.
     broadcaster: Broadcaster
+    # Live streams shared by identical subscriptions.
+    fanout: Fanout
 
 
 class State(TypedDict):
@@ -85,6 +88,7 @@ def create_app(settings: Settings) -> Starlette:
                     pool=pool,
                     application=application,
                     broadcaster=broadcaster,
+                    fanout=Fanout(schema, queue=settings.subscription_buffer),
                 )
             }
         finally:
@@ -109,12 +113,15 @@ def create_app(settings: Settings) -> Starlette:
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """200 with the log position while PostgreSQL answers, 503 otherwise."""
-    pool = resources(request).pool
+    """200 with the log position while PostgreSQL answers, 503 otherwise; and this process's
+    live subscriptions: how many, and how many shared streams serve them (api.fanout)."""
+    found = resources(request)
+    pool = found.pool
     try:
         async with asyncio.timeout(_HEALTH_TIMEOUT_SECONDS):
             position = await pool.fetchval(LOG_POSITION_SQL)
     except _HEALTH_FAILURES as exc:
         logger.warning("health check failed: %s", exc)
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
-    return JSONResponse({"status": "ok", "position": int(position)})
+    subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
+    return JSONResponse({"status": "ok", "position": int(position), "subscriptions": subscriptions})

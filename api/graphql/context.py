@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from api.auth import Principal, Role
+from api.auth import Principal, Role, still_valid
 from api.broadcast import Broadcaster
 from api.graphql.errors import forbidden, unauthenticated
 from domain.application import Frontline
 from readmodel import queries as q
 
+if TYPE_CHECKING:
+    from api.fanout import Fanout
+
 T = TypeVar("T")
+KEY_RECHECK_SECONDS: Final = 2.0
 
 
 def _loader(
@@ -40,6 +45,8 @@ class Context:
     projected: Callable[[], Awaitable[int]]
     # Subscriptions' fan-out (api.broadcast); None where nothing serves them.
     broadcaster: Broadcaster | None = None
+    # Live streams shared by identical subscriptions (api.fanout); None: each runs alone.
+    fanout: Fanout | None = None
     # A WebSocket's `connection_init` payload, set by Strawberry (see FrontlineGraphQL).
     connection_params: dict[str, object] | None = None
     place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
@@ -59,6 +66,11 @@ class Context:
             raise forbidden(f"this needs a {role.name.lower()} key")
         return self.principal
 
+    def can_read(self) -> bool:
+        return self.open_reads or (
+            self.principal is not None and self.principal.role >= Role.READER
+        )
+
     def check_read(self) -> None:
         if not self.open_reads:
             self.require(Role.READER)
@@ -67,6 +79,24 @@ class Context:
         """Run a synchronous write-side call off the event loop, as a writer."""
         self.require(Role.WRITER)
         return await asyncio.to_thread(fn, *args)
+
+
+class KeyWatch:
+    """A long-lived socket's key, re-checked at most every ``KEY_RECHECK_SECONDS``: a key
+    revoked since `connection_init` leaves the socket anonymous (``recheck``)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.checked = time.monotonic()
+
+    async def recheck(self) -> None:
+        context = self.context
+        if context.principal is None or time.monotonic() - self.checked < KEY_RECHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        async with context.pool.acquire() as conn:
+            if not await still_valid(conn, context.principal):
+                context.principal = None
 
 
 Info = StrawberryInfo[Context, None]

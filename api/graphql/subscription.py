@@ -13,25 +13,20 @@ event can hand over several places, so a hand-over's cursor also names its place
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator
-from typing import Final
 from uuid import UUID
 
 import strawberry
 
-from api.auth import still_valid
 from api.broadcast import Broadcaster
 from api.graphql import ids
-from api.graphql.context import Context, Info
+from api.graphql.context import Context, Info, KeyWatch
 from api.graphql.errors import ApiError
 from api.graphql.inputs import AreaInput, IncidentFilter, area_filters
 from api.graphql.types.common import Edge, PlaceKind
 from api.graphql.types.control_change import ControlChange
 from api.graphql.types.incident import Incident
 from readmodel.queries.live import END, Key, change_matcher, incident_matcher
-
-KEY_RECHECK_SECONDS: Final = 2.0
 
 
 def parse_cursor(after: str | None) -> Key | None:
@@ -80,26 +75,20 @@ def _broadcaster(context: Context) -> Broadcaster:
 
 class _BetweenItems:
     """What a subscription does before each item: it lives as long as its socket, so it drops
-    the loaders' caches (memory stays flat, each item is read fresh) and, at most every
-    ``KEY_RECHECK_SECONDS``, checks that the socket's key has not been revoked since
-    `connection_init`. A revoked key reads on as anonymous: with closed reads its
+    the loaders' caches (memory stays flat, each item is read fresh) and re-checks the
+    socket's key (``KeyWatch``). A revoked key reads on as anonymous: with closed reads its
     subscription ends with UNAUTHENTICATED before the next item. (An idle subscription is
     not polled: it receives nothing either way.)"""
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.checked = time.monotonic()
+        self.keys = KeyWatch(context)
 
     async def __call__(self) -> None:
         context = self.context
         for loader in (context.place_loader, context.actor_loader, context.incident_loader):
             loader.clear_all()
-        if context.principal is None or time.monotonic() - self.checked < KEY_RECHECK_SECONDS:
-            return
-        self.checked = time.monotonic()
-        async with context.pool.acquire() as conn:
-            if not await still_valid(conn, context.principal):
-                context.principal = None
+        await self.keys.recheck()
         context.check_read()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from cross_web import HTTPException
@@ -9,16 +10,48 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.types.unset import UnsetType
 
 from api.auth import authenticate, bearer
 from api.database import DATABASE_DOWN
+from api.fanout import plan
 from api.graphql.context import Context
 from api.graphql.encoding import encode
 from readmodel.projector import projected_position
 
 
+class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, with live subscriptions shared where they can be (api.fanout)."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        fanout = self.context.fanout
+        shared = None
+        if fanout is not None and self.context.can_read():
+            shared = plan(operation.query, operation.variables, operation.operation_name)
+        if shared is None or fanout is None:
+            await self.run_alone(operation)
+            return
+        try:
+            await fanout.serve(self, operation, shared)
+        except Exception as error:  # as the base class does for its own operations
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+
+    async def run_alone(self, operation: Operation[Context, None]) -> None:
+        """Strawberry's own path: one stream for this operation."""
+        await super().run_operation(operation)
+
+
 class FrontlineGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = SharingTransportWSHandler
+
     def encode_json(self, data: object) -> str:
         """Responses (HTTP and WebSocket) by orjson, which is faster than ``json.dumps`` and
         splices pre-encoded JSON (``controlMapGeoJson``). A str, not bytes: bytes would go
@@ -60,6 +93,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             open_reads=resources.settings.open_reads,
             projected=projected,
             broadcaster=resources.broadcaster,
+            fanout=resources.fanout,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -7,6 +7,7 @@ own and filters on them, so the module's tests don't see each other's incidents.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.auth import Role, create_key, revoke_key
 from api.broadcast import APPLICATION_NAME
-from api.graphql.subscription import KEY_RECHECK_SECONDS
+from api.graphql.context import KEY_RECHECK_SECONDS
 from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.slow
@@ -513,9 +514,12 @@ async def test_with_closed_reads_a_wrong_key_is_refused(closed_server: Server) -
             await take(stream, 1)
 
 
+@pytest.mark.parametrize("resuming", [False, True], ids=["shared live stream", "own stream"])
 async def test_a_key_revoked_while_its_subscription_is_open_gets_nothing_more(
-    closed_server: Server,
+    closed_server: Server, resuming: bool
 ) -> None:
+    """Both paths: a live subscription shares its stream (api/fanout.py), one resuming
+    from a cursor runs its own."""
     server = closed_server
     conn = await asyncpg.connect(server.dsn)
     try:
@@ -524,7 +528,8 @@ async def test_a_key_revoked_while_its_subscription_is_open_gets_nothing_more(
         await conn.close()
     await register(server, "sub-revoked")
     only = {"actor": "sub-revoked"}
-    async with subscribe(server, INCIDENTS, key=key, filter=only) as stream:
+    after = await head(server) if resuming else None
+    async with subscribe(server, INCIDENTS, key=key, filter=only, after=after) as stream:
         first = await started(stream)
         await record_clash(server, "sub-revoked", "before the revocation")
         assert (await asyncio.wait_for(first, WAIT))["incidents"]["node"]["summary"]
@@ -583,3 +588,78 @@ async def test_subscribers_of_one_row_each_get_their_own_selection_and_variables
     ]
     assert got[3]["node"]["places"] == [{"slug": "sub-shared-village", "control": None}]
     assert got[2]["cursor"] == got[3]["cursor"] == got[0]["cursor"]
+
+
+# ---------------------------------------------------------------- shared live streams
+
+
+async def _healthz(server: Server) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        body: dict[str, Any] = (await http.get(f"{server.url}/healthz")).json()
+        return body
+
+
+async def test_identical_live_subscribers_share_one_stream_and_each_gets_every_item(
+    server: Server,
+) -> None:
+    """api/fanout.py: sockets that follow the same live subscription share one stream; each
+    still gets every item, in order, under its own operation id."""
+    await register(server, "sub-fanout")
+    only = {"actor": "sub-fanout"}
+    before = (await _healthz(server))["subscriptions"]
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [
+            await stack.enter_async_context(subscribe(server, INCIDENTS, filter=only, after=None))
+            for _ in range(12)
+        ]
+        waiting = [await started(s) for s in streams]
+        during = (await _healthz(server))["subscriptions"]
+        positions = [await record_clash(server, "sub-fanout", f"shared {n}") for n in range(5)]
+        got = [[(await asyncio.wait_for(w, WAIT))["incidents"]] for w in waiting]
+        for stream, received in zip(streams, got, strict=True):
+            received.extend(edges(await take(stream, 4)))
+    assert during["sharedStreams"] == before["sharedStreams"] + 1
+    assert during["sharedMembers"] == before["sharedMembers"] + 12
+    for items in got:
+        assert [int(e["cursor"]) for e in items] == positions
+        assert [e["node"]["summary"] for e in items] == [f"shared {n}" for n in range(5)]
+
+
+LIGHT = """
+subscription ($filter: IncidentFilter) {
+  incidents(filter: $filter) { cursor node { id summary } }
+}"""
+
+
+async def test_a_shared_subscriber_that_falls_behind_goes_on_alone_and_misses_nothing(
+    tiny_ring_server: Server,
+) -> None:
+    """With room for 3 frames per member, a burst of 60 leaves members behind the shared
+    stream (a selection that needs no database reads a page of rows without pausing);
+    each goes on from its last cursor on its own, through the database."""
+    server = tiny_ring_server
+    await register(server, "sub-behind")
+    only = {"actor": "sub-behind"}
+    batch = [
+        {"clash": {"incident": incident(["hama"], f"burst {n}"),
+                   "details": {"parties": ["sub-behind", "syrian-arab-army"]}}}
+        for n in range(60)
+    ]  # fmt: skip
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [
+            await stack.enter_async_context(subscribe(server, LIGHT, filter=only)) for _ in range(3)
+        ]
+        waiting = [await started(s) for s in streams]
+        await ask(
+            server,
+            "mutation ($c: [BatchCommand!]!) { recordBatch(commands: $c) { position } }",
+            server.writer_key,
+            c=batch,
+        )
+        got = []
+        for stream, first in zip(streams, waiting, strict=True):
+            got.append([(await asyncio.wait_for(first, WAIT))["incidents"]])
+            got[-1] += edges(await take(stream, 59))
+    for items in got:
+        assert [e["node"]["summary"] for e in items] == [f"burst {n}" for n in range(60)]
+    assert "goes on alone" in server.log.read_text()
