@@ -53,6 +53,7 @@ from strawberry.types.execution import PreExecutionError
 
 from api.graphql.context import Context, KeyWatch
 from api.graphql.encoding import encode
+from api.graphql.schema import MAX_TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _parsed(query: str) -> DocumentNode | None:
     if query in _PARSED:
         return _PARSED[query]
     try:
-        document: DocumentNode | None = parse(query, max_tokens=4000)
+        document: DocumentNode | None = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
         document = None  # Strawberry's own path reports it
     if len(_PARSED) >= _PARSED_MAX:

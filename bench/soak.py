@@ -124,7 +124,8 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores: "
             f"{r['clients']} HTTP readers, {r['subscribers']} subscribers and {r['writers']} "
-            f"writers for {r['seconds']} s against one `frontline serve` (loopback).",
+            f"writers for {r['seconds']} s against one `frontline serve` (loopback). Half the "
+            "subscribers resume from the log's head, half follow live from now.",
             "",
             "| measure | value | target |",
             "|---|---|---|",
@@ -135,6 +136,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| incidents appended | {r['appended']} | |",
             f"| subscribers that received every one, in order, once | "
             f"{r['subscribers_complete']} of {r['subscribers']} | all |",
+            f"| of which live from now (shared streams), complete | {r['live_complete']} of "
+            f"{r['live']} | all |",
             f"| incidents received per subscriber, min / max | {r['min_received']} / "
             f"{r['max_received']} | {r['appended']} / {r['appended']} |",
             f"| subscribers short / out of order or duplicated | {r['subscribers_short']} / "

@@ -35,7 +35,10 @@ class Subscriber:
         self.cursors: list[int] = []
         self.error: str | None = None
 
-    async def run(self, url: str, after: str, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async def run(
+        self, url: str, after: str | None, ready: asyncio.Event, stop: asyncio.Event
+    ) -> None:
+        """Follow incidents after ``after``; None: live from now (a shared stream)."""
         try:
             async with websockets.connect(
                 url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
@@ -99,9 +102,12 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     stop = asyncio.Event()
     subscribers = [Subscriber() for _ in range(spec["subscribers"])]
     readies = [asyncio.Event() for _ in subscribers]
+    # Half resume from the head (a stream each), half follow live from now: identical
+    # subscriptions, so they share one stream (api/fanout.py). No write happens before all
+    # are subscribed, so both kinds are owed exactly what the writers append.
     tasks = [
-        asyncio.create_task(s.run(ws_url, str(spec["after"]), r, stop))
-        for s, r in zip(subscribers, readies, strict=True)
+        asyncio.create_task(s.run(ws_url, None if n % 2 else str(spec["after"]), r, stop))
+        for n, (s, r) in enumerate(zip(subscribers, readies, strict=True))
     ]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
     await asyncio.sleep(1)  # let every subscription reach the server's broadcaster
@@ -137,6 +143,8 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
         "error_count": len(reads["errors"]) + len(writes["errors"]),
         "appended": len(appended),
         "subscribers_complete": sum(r == appended for r in received),
+        "live_complete": sum(r == appended for r in received[1::2]),
+        "live": len(received[1::2]),
         "subscribers_short": sum(len(r) < len(appended) for r in received),
         "subscribers_out_of_order_or_duplicate": sum(r != sorted(set(r)) for r in received),
         "subscriber_errors": [s.error for s in subscribers if s.error][:10],
