@@ -21,6 +21,11 @@ What each member keeps from the per-socket path:
 
 Anything else — a cursor to resume from (catch-up differs per socket), several root fields,
 fragments at the root, no ``cursor`` — takes Strawberry's per-socket path unchanged.
+
+"From now" is the group's now: a socket that joins gets the leader's frames from wherever
+the leader is, which can be a few rows before the socket's own subscribe if the leader is
+still paging through a burst. Nothing is missed either way; a client that read the feed just
+before subscribing may see those rows twice (cursors tell).
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ from graphql import (
     OperationType,
     StringValueNode,
     VariableNode,
+    Visitor,
     parse,
     print_ast,
+    visit,
 )
 from starlette.websockets import WebSocketDisconnect
 from strawberry.types import ExecutionResult
@@ -76,8 +83,18 @@ class Plan:
     root: FieldNode
 
 
-def plan(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Plan | None:
-    """The shared-stream plan of a subscribe message, or None if it must run on its own."""
+def plan(query: str, variables: Any, operation_name: str | None) -> Plan | None:
+    """The shared-stream plan of a subscribe message, or None if it must run on its own
+    (including anything odd about it: Strawberry's own path then answers it)."""
+    if variables is not None and not isinstance(variables, dict):
+        return None
+    try:
+        return _plan(query, variables, operation_name)
+    except (TypeError, ValueError, orjson.JSONEncodeError):  # e.g. an int wider than 64 bits
+        return None
+
+
+def _plan(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Plan | None:
     document = _parsed(query)
     if document is None:
         return None
@@ -91,22 +108,37 @@ def plan(query: str, variables: dict[str, Any] | None, operation_name: str | Non
     if len(selections) != 1 or not isinstance(selections[0], FieldNode):
         return None
     root = selections[0]
-    if root.name.value not in SHARED_FIELDS or root.directives or _resumes(root, variables):
-        return None
-    if root.alias is not None or not _selects_cursor(root):
+    if (
+        root.name.value not in SHARED_FIELDS
+        or root.directives
+        or root.alias is not None
+        or not _selects_cursor(root)
+        or _resumes(root, _with_defaults(operation, variables or {}))
+    ):
         return None
     key = (query, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS), operation_name)
     return Plan(key, document, operation, root)
 
 
-def _resumes(root: FieldNode, variables: dict[str, Any] | None) -> bool:
+def _with_defaults(operation: OperationDefinitionNode, variables: dict[str, Any]) -> dict[str, Any]:
+    """The variables, with a marker for each one left to a non-null default."""
+    found = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        default = definition.default_value
+        if name not in found and default is not None and not isinstance(default, NullValueNode):
+            found[name] = default
+    return found
+
+
+def _resumes(root: FieldNode, variables: dict[str, Any]) -> bool:
     """Whether the subscription resumes after a cursor (``after`` given a value)."""
     for argument in root.arguments or ():
         if argument.name.value != "after":
             continue
         value = argument.value
         if isinstance(value, VariableNode):
-            return (variables or {}).get(value.name.value) is not None
+            return variables.get(value.name.value) is not None
         return not isinstance(value, NullValueNode)
     return False
 
@@ -127,13 +159,44 @@ def _parsed(query: str) -> DocumentNode | None:
 def _selects_cursor(root: FieldNode) -> bool:
     selections = root.selection_set.selections if root.selection_set else ()
     return any(
-        isinstance(s, FieldNode) and s.name.value == "cursor" and s.alias is None
+        isinstance(s, FieldNode) and s.name.value == "cursor" and not s.alias and not s.directives
         for s in selections
     )
 
 
+def resume(plan: Plan, operation: Any, cursor: str) -> None:
+    """Make ``operation`` (a Strawberry Operation) the same subscription, resuming after
+    ``cursor``: through its variable when ``after`` is one used nowhere else (rewriting the
+    argument would leave that variable unused, which validation refuses), else by writing
+    the argument into the query."""
+    for argument in plan.root.arguments or ():
+        value = argument.value
+        if argument.name.value == "after" and isinstance(value, VariableNode):
+            name = value.name.value
+            if _uses(plan.document, name) == 1:
+                operation.variables = {**(operation.variables or {}), name: cursor}
+                return
+    operation.query = resumed_after(plan, cursor)
+
+
+def _uses(document: DocumentNode, name: str) -> int:
+    count = 0
+
+    class Count(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            nonlocal count
+            count += node.name.value == name
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            visit(definition.selection_set, Count())
+        else:
+            visit(definition, Count())
+    return count
+
+
 def resumed_after(plan: Plan, cursor: str) -> str:
-    """The same subscription, resuming after ``cursor``."""
+    """The same subscription's text, resuming after ``cursor`` (a literal ``after``)."""
     after = ArgumentNode(name=NameNode(value="after"), value=StringValueNode(value=cursor))
     others_args = tuple(a for a in plan.root.arguments or () if a.name.value != "after")
     root = FieldNode(
@@ -185,7 +248,7 @@ class Member:
         except asyncio.QueueFull:
             self.fell_behind = True
             return False
-        if isinstance(item, Frame):
+        if isinstance(item, Frame) and item.cursor is not None:  # an error result has none
             self.last_cursor = item.cursor
         return True
 
@@ -226,10 +289,19 @@ class Fanout:
 
     def _leave(self, group: Group, member: Member) -> None:
         group.members.discard(member)
-        if not group.members and self.groups.get(group.plan.key) is group:
-            del self.groups[group.plan.key]
-            if group.leader is not None:
+        self._prune(group)
+
+    def _prune(self, group: Group) -> None:
+        """A group nobody follows any more stops its leader."""
+        if not group.members:
+            self._retire(group)
+            if group.leader is not None and group.leader is not asyncio.current_task():
                 group.leader.cancel()
+
+    def _retire(self, group: Group) -> None:
+        """No one joins ``group`` from now on."""
+        if self.groups.get(group.plan.key) is group:
+            del self.groups[group.plan.key]
 
     async def _lead(self, group: Group, context: Context, first: Any) -> None:
         """Run the one stream of ``group`` and hand each result to every member."""
@@ -249,19 +321,25 @@ class Fanout:
                     if isinstance(result, PreExecutionError) or not isinstance(
                         result, ExecutionResult
                     ):
-                        self._publish(group, ALONE)
+                        self._end(group, ALONE)
                         return
                     self._publish(group, _frame(result, root))
+                    if not group.members:  # all fell behind: nobody left to lead for
+                        self._retire(group)
+                        return
         except asyncio.CancelledError:
+            self._retire(group)
             raise
         except Exception:
             logger.exception("shared subscription failed; its members go on alone")
-            self._publish(group, ALONE)
+            self._end(group, ALONE)
         else:
-            self._publish(group, END)
-        finally:
-            if self.groups.get(group.plan.key) is group:
-                del self.groups[group.plan.key]
+            self._end(group, END)
+
+    def _end(self, group: Group, item: object) -> None:
+        """The last word to every member; retired first, so nobody joins a finished group."""
+        self._retire(group)
+        self._publish(group, item)
 
     def _publish(self, group: Group, item: Any) -> None:
         for member in list(group.members):
@@ -281,8 +359,8 @@ class Fanout:
             if item is END:
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
                 return
-            if item is ALONE:
-                await handler.run_alone(operation)
+            if item is ALONE:  # from its last frame, if it had one
+                await self._alone(member, shared)
                 return
             await keys.recheck()
             if not handler.context.can_read():  # as the per-socket path ends (_BetweenItems)
@@ -302,8 +380,8 @@ class Fanout:
         """Go on as an ordinary subscription, right after the last frame this member got."""
         operation = member.operation
         if member.last_cursor is not None:
-            operation.query = resumed_after(shared, member.last_cursor)
-        logger.info("subscription %s fell behind; it goes on alone", operation.id)
+            resume(shared, operation, member.last_cursor)
+        logger.info("subscription %s goes on alone", operation.id)
         await member.handler.run_alone(operation)
 
 

@@ -629,25 +629,33 @@ LIGHT = """
 subscription ($filter: IncidentFilter) {
   incidents(filter: $filter) { cursor node { id summary } }
 }"""
+# The usual client form: resumes through its $after when it has one, null when live.
+LIGHT_RESUMABLE = """
+subscription ($after: String, $filter: IncidentFilter) {
+  incidents(after: $after, filter: $filter) { cursor node { id summary } }
+}"""
 
 
+@pytest.mark.parametrize("query", [LIGHT, LIGHT_RESUMABLE], ids=["no after", "after: $after"])
 async def test_a_shared_subscriber_that_falls_behind_goes_on_alone_and_misses_nothing(
-    tiny_ring_server: Server,
+    tiny_ring_server: Server, query: str
 ) -> None:
     """With room for 3 frames per member, a burst of 60 leaves members behind the shared
     stream (a selection that needs no database reads a page of rows without pausing);
     each goes on from its last cursor on its own, through the database."""
     server = tiny_ring_server
-    await register(server, "sub-behind")
-    only = {"actor": "sub-behind"}
+    actor = f"sub-behind-{uuid4().hex[:8]}"
+    await register(server, actor)
+    only = {"actor": actor}
     batch = [
         {"clash": {"incident": incident(["hama"], f"burst {n}"),
-                   "details": {"parties": ["sub-behind", "syrian-arab-army"]}}}
+                   "details": {"parties": [actor, "syrian-arab-army"]}}}
         for n in range(60)
     ]  # fmt: skip
     async with contextlib.AsyncExitStack() as stack:
         streams = [
-            await stack.enter_async_context(subscribe(server, LIGHT, filter=only)) for _ in range(3)
+            await stack.enter_async_context(subscribe(server, query, filter=only, after=None))
+            for _ in range(3)
         ]
         waiting = [await started(s) for s in streams]
         await ask(
