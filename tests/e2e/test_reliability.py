@@ -422,6 +422,13 @@ def own_postgres() -> Iterator[Path]:
 QUERY = '{ controlAt(place: "hama") { status } }'
 
 
+def own_database(data_dir: Path) -> tuple[str, tuple[str, str]]:
+    """Start an embedded PostgreSQL of the test's own, migrated, with writer and reader keys."""
+    dsn = start_embedded_server(data_dir)
+    asyncio.run(migrate(dsn))
+    return dsn, asyncio.run(_keys(dsn))
+
+
 def restart_embedded(data_dir: Path) -> str:
     """Start the embedded PostgreSQL under ``data_dir`` again; its DSN. In a new process:
     pgserver caches its server handle per process, and would not notice that this one was
@@ -441,9 +448,7 @@ def restart_embedded(data_dir: Path) -> str:
 def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_after(
     own_postgres: Path, tmp_path: Path
 ) -> None:
-    dsn = start_embedded_server(own_postgres)
-    asyncio.run(migrate(dsn))
-    keys = asyncio.run(_keys(dsn))
+    dsn, keys = own_database(own_postgres)
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
         wait_projected(server, head(server))  # the sample
@@ -562,9 +567,7 @@ def test_clients_working_through_a_postgresql_restart_get_clean_errors_and_lose_
     """Connections the restart left in the pool used to surface as bare 500s and
     INTERNAL_SERVER_ERROR (asyncpg's InternalClientError); now they are 503 / UNAVAILABLE.
     Writes left unconfirmed are retried with their idempotency keys, as a client would."""
-    dsn = start_embedded_server(own_postgres)
-    asyncio.run(migrate(dsn))
-    keys = asyncio.run(_keys(dsn))
+    dsn, keys = own_database(own_postgres)
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
         with Traffic(server) as traffic:

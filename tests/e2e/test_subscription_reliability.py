@@ -16,8 +16,7 @@ import httpx
 import pytest
 import websockets
 
-from api.database import start_embedded_server, stop_embedded_server
-from api.migrate import migrate
+from api.database import stop_embedded_server
 from tests.e2e.graphql_client import data, head
 from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixture
     BATCH_MUTATION,
@@ -26,6 +25,7 @@ from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixtu
     _keys,
     capture,
     crash_batch,
+    own_database,
     own_postgres,
     register_crash_places,
     restart_embedded,
@@ -97,9 +97,7 @@ def test_a_subscriber_that_reconnects_after_a_postgresql_restart_misses_nothing(
     own_postgres: Path,  # noqa: F811 - the fixture imported above
     tmp_path: Path,
 ) -> None:
-    dsn = start_embedded_server(own_postgres)
-    asyncio.run(migrate(dsn))
-    keys = asyncio.run(_keys(dsn))
+    dsn, keys = own_database(own_postgres)
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
         collector = CursorCollector(server.ws)
@@ -154,9 +152,7 @@ def test_subscribers_that_never_read_do_not_grow_server_memory_without_bound(
     own_postgres: Path,  # noqa: F811 - the fixture imported above
     tmp_path: Path,
 ) -> None:
-    dsn = start_embedded_server(own_postgres)
-    asyncio.run(migrate(dsn))
-    keys = asyncio.run(_keys(dsn))
+    dsn, keys = own_database(own_postgres)
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
         register_crash_places(server)
@@ -224,9 +220,7 @@ def test_server_memory_stays_flat_while_subscribers_keep_receiving(
 ) -> None:
     """Each delivered item used to stay in graphql-core's per-subscription memo (~4 KB per
     item per subscriber: +300 MB here); see api/graphql/execution.py."""
-    dsn = start_embedded_server(own_postgres)
-    asyncio.run(migrate(dsn))
-    keys = asyncio.run(_keys(dsn))
+    dsn, keys = own_database(own_postgres)
     readers = 20
     with serving(dsn, tmp_path / "serve.log", keys) as served:
         server = served.server
