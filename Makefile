@@ -2,8 +2,10 @@
 .DEFAULT_GOAL := help
 SHELL := bash
 
+# The interpreter that makes the virtualenv: `make run PYTHON=python3.13`. VENV lets several
+# live side by side (CI keeps one per interpreter).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 # Re-install when the project metadata changes or a top-level package appears (the editable
 # install maps packages by name when it is made).
@@ -20,8 +22,14 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools (wh
 
 venv: install
 
+# Too old a Python would fail deep inside pip; say so in one line instead (pip itself refuses
+# one newer than pyproject's requires-python allows).
+PYTHON_CHECK := import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+	"Frontline needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + \
+	". Install one and run: make $(or $(MAKECMDGOALS),install) PYTHON=python3.13")
+
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { $(PYTHON) -c '$(PYTHON_CHECK)' && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@

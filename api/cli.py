@@ -20,7 +20,8 @@ from api.app import LOG_POSITION_SQL, create_app
 from api.auth import Role, create_key, list_keys, revoke_key
 from api.backup import BackupError, export_head, export_log, import_log
 from api.config import load_settings
-from api.database import eventsourcing_env, resolve_dsn, stop_embedded_server
+from api.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
+from api.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
 from api.migrate import migrate
 from api.projecting import die_with_parent, watch_parent
 from api.sample import load_sample
@@ -36,7 +37,17 @@ T = TypeVar("T")
 SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Say what is wrong with the database settings in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (DatabaseConfigError, EmbeddedServerError) as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 def main(*, verbose: bool) -> None:
     """Frontline: an event-sourced database of armed-conflict events.
@@ -49,8 +60,8 @@ def main(*, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # pgserver logs every command it runs at INFO.
-    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # The embedded PostgreSQL's package logs every command it runs at INFO.
+    logging.getLogger(LIBRARY_LOGGER).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()
@@ -66,7 +77,7 @@ def serve(host: str | None, port: int | None) -> None:
     settings = load_settings()
     dsn = resolve_dsn(settings)
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
-    # The app gets the resolved DSN, so its lifespan doesn't start pgserver a second time.
+    # The app gets the resolved DSN, so its lifespan doesn't start the embedded server again.
     app = create_app(replace(settings, database_url=dsn))
     loop, http = server_implementations()
     logger.info(

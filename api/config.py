@@ -16,7 +16,7 @@ from starlette.config import Config
 class Settings:
     """How to reach PostgreSQL and how to serve.
 
-    `database_url` unset means: run the embedded PostgreSQL (pgserver) under `data_dir/pg`.
+    `database_url` unset means: run the embedded PostgreSQL (api/embedded.py) under `data_dir/pg`.
     """
 
     database_url: str | None = None

@@ -7,10 +7,6 @@ side and the API use an asyncpg pool. Both are derived from one DSN.
 from __future__ import annotations
 
 import logging
-import os
-import warnings
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Final, TypeAlias
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -20,6 +16,7 @@ from eventsourcing.persistence import OperationalError as PersistenceOperational
 from psycopg.conninfo import conninfo_to_dict
 
 from api.config import Settings
+from api.embedded import start_embedded_server
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +50,6 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
 APPLICATION_NAME: Final = "Frontline"
 EVENTS_TABLE: Final = "frontline_events"
 
-#: The embedded server keeps its cluster here, under FRONTLINE_DATA_DIR.
-EMBEDDED_PGDATA: Final = "pg"
-
-#: sockaddr_un.sun_path is 108 bytes on Linux (104 on macOS), NUL included.
-_MAX_SOCKET_PATH: Final = 103
-_SOCKET_NAME: Final = ".s.PGSQL.5432"
 _URI_SCHEMES: Final = ("postgresql", "postgres")
 
 
@@ -87,59 +78,6 @@ def dsn_with_database(dsn: str, dbname: str) -> str:
         msg = "expected a postgresql:// URI"
         raise DatabaseConfigError(msg)
     return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
-
-
-def start_embedded_server(data_dir: Path) -> str:
-    """Start the pgserver cluster under `data_dir/pg`, or reuse the one already running there.
-
-    cleanup_mode=None: pgserver would otherwise stop the server when the last Python process
-    holding a handle exits. We want the opposite: the cluster outlives `frontline serve`, so a
-    restart (or a `frontline migrate` run alongside) finds the same server and the same data,
-    and quitting never risks an unclean shutdown mid-write. Stop it with
-    `pg_ctl -D <data_dir>/pg stop` (pgserver ships pg_ctl in its pginstall/bin).
-
-    Running as root works: pgserver creates a `pgserver` system user to own the cluster.
-    The server listens only on a unix socket in the data directory, never on TCP.
-    """
-    pgdata = data_dir.expanduser().resolve() / EMBEDDED_PGDATA
-    socket_path = pgdata / _SOCKET_NAME
-    if len(str(socket_path).encode()) > _MAX_SOCKET_PATH:
-        # pgserver would silently put the socket in a per-user runtime directory instead;
-        # we'd rather the socket live beside the data it serves, and say so plainly.
-        msg = (
-            f"FRONTLINE_DATA_DIR is too deep: the embedded PostgreSQL socket {socket_path} "
-            f"would be {len(str(socket_path).encode())} bytes, over the unix socket limit of "
-            f"{_MAX_SOCKET_PATH}. Use a shorter FRONTLINE_DATA_DIR or set DATABASE_URL."
-        )
-        raise DatabaseConfigError(msg)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    logger.info("starting embedded PostgreSQL in %s", pgdata)
-    server = _pgserver().get_server(pgdata, cleanup_mode=None)
-    uri: str = server.get_uri()
-    return uri
-
-
-def stop_embedded_server(data_dir: Path) -> bool:
-    """Stop the embedded server under `data_dir/pg` if it runs; return whether it did."""
-    pgdata = data_dir.expanduser().resolve() / EMBEDDED_PGDATA
-    if not (pgdata / "postmaster.pid").exists():
-        return False
-    # As root, pgserver runs PostgreSQL as the user owning the cluster; pg_ctl must too.
-    user = pgdata.owner() if os.geteuid() == 0 else None
-    _pgserver().pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
-    return True
-
-
-def _pgserver() -> ModuleType:
-    """Import pgserver lazily: it's heavy, and only needed without DATABASE_URL."""
-    with warnings.catch_warnings():
-        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI) and
-        # falls back to /tmp; pgserver keeps only a lock file there.
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        import pgserver  # noqa: PLC0415
-
-    module: ModuleType = pgserver
-    return module
 
 
 def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:

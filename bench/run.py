@@ -530,7 +530,7 @@ async def _machine(admin: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "postgres": await _fetchval(admin, "SELECT version()"),
-        "database": "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded (pgserver)",
+        "database": "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded",
         "server": _server(),
     }
 

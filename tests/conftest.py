@@ -1,7 +1,7 @@
 """Shared fixtures: a real PostgreSQL for the whole session, a fresh database per test.
 
 With DATABASE_URL set, tests create (and drop) their databases on that server; the role needs
-CREATEDB. Otherwise an embedded server (pgserver) runs in a temporary directory.
+CREATEDB. Otherwise an embedded server (api/embedded.py) runs in a temporary directory.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from api.database import (
     Pool,
     create_pool,
     dsn_with_database,
-    start_embedded_server,
-    stop_embedded_server,
 )
+from api.embedded import start_embedded_server, stop_embedded_server
 from api.migrate import migrate
 
 

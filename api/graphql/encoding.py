@@ -1,4 +1,4 @@
-"""Response encoding: orjson, with JSON that PostgreSQL already encoded spliced in as it is."""
+"""JSON in and out: orjson, with JSON that PostgreSQL already encoded spliced in as it is."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ class EncodedJSON:
 
     def __repr__(self) -> str:
         return f"EncodedJSON({self.text[:40]!r}...)"
+
+
+def decode(data: str | bytes) -> object:
+    """A request (HTTP body, GET parameter or WebSocket message) parsed by orjson. Its refusals
+    are ``json.JSONDecodeError`` (a 400, or graphql-transport-ws' 4400), whatever the
+    interpreter: nesting beyond 1,024 levels (the json module's limit moves with the C stack
+    from one Python to the next, and a RecursionError is not a decode error), invalid UTF-8
+    and lone surrogates, which no later step could encode."""
+    return orjson.loads(data)
 
 
 def encode(data: object) -> str:

@@ -20,7 +20,7 @@ from api.auth import authenticate, bearer
 from api.database import DATABASE_DOWN
 from api.fanout import plan
 from api.graphql.context import Context
-from api.graphql.encoding import encode
+from api.graphql.encoding import decode, encode
 from readmodel.projector import projected_position
 
 
@@ -58,13 +58,13 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         out as binary WebSocket frames, which graphql-transport-ws clients refuse."""
         return encode(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return decode(data)
+
     def parse_json(self, data: str | bytes) -> Any:
         """A GraphQL-over-HTTP body is a JSON object: anything else is the client's 400
-        (Strawberry would fail on a bare string, a number or undecodable bytes with a 500)."""
-        try:
-            parsed = super().parse_json(data)
-        except (UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        (Strawberry would fail on a bare string or a number with a 500)."""
+        parsed = super().parse_json(data)
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "expected a JSON object")
         return parsed

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from api.auth import Role, create_key
-from api.database import start_embedded_server, stop_embedded_server
+from api.embedded import start_embedded_server, stop_embedded_server
 from api.migrate import migrate
 from readmodel.projector import catch_up
 from tests.e2e.conftest import Server, free_port
@@ -430,9 +430,9 @@ def own_database(data_dir: Path) -> tuple[str, tuple[str, str]]:
 
 
 def restart_embedded(data_dir: Path) -> str:
-    """Start the embedded PostgreSQL under ``data_dir`` again; its DSN. In a new process:
-    pgserver caches its server handle per process, and would not notice that this one was
-    stopped behind its back."""
+    """Start the embedded PostgreSQL under ``data_dir`` again; its DSN. In a new process: the
+    embedded package caches its server handle per process, and would not notice that this one
+    was stopped behind its back."""
     env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
     restarted = subprocess.run(
         [sys.executable, "-m", "api", "db-url"],

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.database import EMBEDDED_PGDATA, stop_embedded_server
+from api.embedded import EMBEDDED_PGDATA, stop_embedded_server
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from api.database import (
     dsn_with_database,
     eventsourcing_env,
     resolve_dsn,
-    start_embedded_server,
 )
+from api.embedded import EmbeddedServerError, start_embedded_server
 
 
 def test_settings_default_to_an_embedded_database_on_localhost() -> None:
@@ -108,7 +108,7 @@ def test_dsn_with_database_keeps_server_and_credentials(dsn: str, expected: str)
 def test_embedded_data_dir_too_deep_for_a_unix_socket_is_refused(tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 100)
 
-    with pytest.raises(DatabaseConfigError, match="FRONTLINE_DATA_DIR is too deep"):
+    with pytest.raises(EmbeddedServerError, match="FRONTLINE_DATA_DIR is too deep"):
         start_embedded_server(deep)
 
     assert not deep.exists()
