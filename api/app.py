@@ -12,20 +12,24 @@ from typing import Final, TypedDict
 import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.access import ReadGate, request_principal
 from api.broadcast import Broadcaster
 from api.config import Settings
 from api.database import DATABASE_DOWN, Pool, create_pool, eventsourcing_env, resolve_dsn
 from api.fanout import Fanout
-from api.graphql.schema import schema
+from api.graphql.schema import build_schema
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
+from api.middleware import RequestDeadline, SocketMessageRate, StandardHeaders
 from api.migrate import migrate
 from api.playground import routes as playground_routes
 from api.projecting import ProjectorProcess
+from api.sockets import SocketCount
 from domain.application import Frontline
 
 logger = logging.getLogger(__name__)
@@ -49,6 +53,10 @@ class Resources:
     broadcaster: Broadcaster
     # Live streams shared by identical subscriptions.
     fanout: Fanout
+    # WebSockets open per API key (FRONTLINE_MAX_SOCKETS_PER_KEY).
+    sockets: SocketCount
+    # /healthz's own connection: a pool busy with requests must not make the server look down.
+    health_pool: Pool
 
 
 class State(TypedDict):
@@ -63,13 +71,15 @@ def resources(request: Request) -> Resources:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app. Nothing connects until the lifespan starts."""
+    schema = build_schema(max_cost=settings.max_query_cost)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         # Starting the embedded server blocks for seconds; keep the event loop free.
         dsn = await asyncio.to_thread(resolve_dsn, settings)
         await migrate(dsn)
-        pool = await create_pool(dsn)
+        pool = await create_pool(dsn, statement_timeout_ms=settings.statement_timeout_ms)
+        health_pool = await create_pool(dsn, min_size=1, max_size=2, statement_timeout_ms=2_000)
         # Construction connects (psycopg), so keep it off the event loop.
         application = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
         stop = asyncio.Event()
@@ -89,6 +99,8 @@ def create_app(settings: Settings) -> Starlette:
                     application=application,
                     broadcaster=broadcaster,
                     fanout=Fanout(schema, queue=settings.subscription_buffer),
+                    sockets=SocketCount(settings.max_sockets_per_key),
+                    health_pool=health_pool,
                 )
             }
         finally:
@@ -98,30 +110,61 @@ def create_app(settings: Settings) -> Starlette:
                 await asyncio.to_thread(projecting.stop)
             await asyncio.to_thread(application.close)
             await pool.close()
+            await health_pool.close()
 
-    # Strawberry's IDE loads GraphiQL from a CDN; api.playground serves it offline instead.
-    graphql = FrontlineGraphQL(schema, graphql_ide=None)
+    graphql = FrontlineGraphQL(
+        schema,
+        max_operations_per_socket=settings.max_operations_per_socket,
+        request_timeout_seconds=settings.request_timeout_seconds,
+        max_response_bytes=settings.max_response_bytes,
+    )
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            *playground_routes(graphql),
+            *playground_routes(ReadGate(graphql)),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=middleware(settings),
         lifespan=lifespan,
     )
 
 
+def middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: headers on every answer, CORS for named origins, then the bounds."""
+    cors = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    ]
+    return [
+        Middleware(StandardHeaders),
+        *(cors if settings.cors_origins else []),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(RequestDeadline, seconds=settings.request_timeout_seconds),
+        Middleware(SocketMessageRate, per_second=settings.ws_messages_per_second),
+    ]
+
+
 async def healthz(request: Request) -> JSONResponse:
     """200 with the log position while PostgreSQL answers, 503 otherwise; and this process's
-    live subscriptions: how many, and how many shared streams serve them (api.fanout)."""
+    live subscriptions: how many, and how many shared streams serve them (api.fanout). With
+    closed reads, only a reader key sees more than the status."""
     found = resources(request)
-    pool = found.pool
+    pool = found.health_pool
     try:
         async with asyncio.timeout(_HEALTH_TIMEOUT_SECONDS):
             position = await pool.fetchval(LOG_POSITION_SQL)
+            detailed = found.settings.open_reads or (
+                await request_principal(request, pool) is not None
+            )
     except _HEALTH_FAILURES as exc:
         logger.warning("health check failed: %s", exc)
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+    if not detailed:
+        return JSONResponse({"status": "ok"})
     subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
     return JSONResponse({"status": "ok", "position": int(position), "subscriptions": subscriptions})

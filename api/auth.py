@@ -15,7 +15,12 @@ from enum import IntEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.errors import InvalidInput
+from domain.values import check_label
+
 PREFIX = "fl_"
+#: A key's name, which every write of it records (as "<name> (key 1a2b3c4d)").
+KEY_NAME_MAX = 100
 
 
 class Role(IntEnum):
@@ -38,7 +43,16 @@ class Principal:
 
     @property
     def label(self) -> str:
-        return f"{self.name} (key {self.key_id.hex[:8]})"
+        """``recordedBy`` of what this key writes. The name is cut to fit a recorded name
+        (keys made before names were bounded could be longer)."""
+        name = self.name if len(self.name) <= KEY_NAME_MAX else self.name[: KEY_NAME_MAX - 1] + "…"
+        return f"{name} (key {self.key_id.hex[:8]})"
+
+    @property
+    def key_scope(self) -> str:
+        """The prefix of every idempotency key recorded with this API key (see
+        api.graphql.mutation.scoped)."""
+        return f"key/{self.key_id.hex}/"
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,26 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+class KeyNameError(ValueError):
+    """A key's name that would not make a readable ``recordedBy``."""
+
+
+def check_key_name(name: str) -> str:
+    """A key's name is shown as the ``recordedBy`` of all it writes: 1 to KEY_NAME_MAX
+    characters, something visible, no bidi controls."""
+    name = name.strip()
+    if not 1 <= len(name) <= KEY_NAME_MAX:
+        raise KeyNameError(f"a key's name is 1 to {KEY_NAME_MAX} characters")
+    try:
+        check_label(name, "name")
+    except InvalidInput as error:
+        raise KeyNameError(error.message) from None
+    return name
+
+
 async def create_key(conn: Any, name: str, role: Role) -> str:
     """Store a new key and return it; this is the only time the secret is ever shown."""
+    name = check_key_name(name)
     key_id, secret = uuid4(), secrets.token_urlsafe(32)
     await conn.execute(INSERT_KEY, key_id, name, role.name.lower(), _digest(secret))
     return f"{PREFIX}{key_id.hex}_{secret}"

@@ -8,20 +8,20 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal, TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 from uuid import UUID
 
 import asyncpg
 import click
 
 from api.app import LOG_POSITION_SQL, create_app
-from api.auth import Role, create_key, list_keys, revoke_key
+from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, revoke_key
 from api.backup import BackupError, export_head, export_log, import_log
 from api.config import load_settings
 from api.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
 from api.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
+from api.http_server import uvicorn_options
 from api.migrate import migrate
 from api.projecting import die_with_parent, watch_parent
 from api.sample import load_sample
@@ -79,29 +79,10 @@ def serve(host: str | None, port: int | None) -> None:
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
     # The app gets the resolved DSN, so its lifespan doesn't start the embedded server again.
     app = create_app(replace(settings, database_url=dsn))
-    loop, http = server_implementations()
-    logger.info(
-        "serving with uvicorn (%s event loop, %s HTTP parser); access log %s",
-        loop, http, "on" if settings.access_log else "off",
-    )  # fmt: skip
+    logger.info("serving with uvicorn; access log %s", "on" if settings.access_log else "off")
     uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        lifespan="on",
-        loop=loop,
-        http=http,
-        access_log=settings.access_log,
-        ws_per_message_deflate=settings.ws_compression,
+        app, host=host or settings.host, port=port or settings.port, **uvicorn_options(settings)
     )
-
-
-def server_implementations() -> tuple[Literal["uvloop", "asyncio"], Literal["httptools", "h11"]]:
-    """uvloop and httptools (uvicorn[standard]; about 1.5x the requests/s of asyncio + h11
-    here) when installed, else uvicorn's pure-Python defaults."""
-    loop: Literal["uvloop", "asyncio"] = "uvloop" if find_spec("uvloop") else "asyncio"
-    http: Literal["httptools", "h11"] = "httptools" if find_spec("httptools") else "h11"
-    return loop, http
 
 
 @main.command(name="migrate")
@@ -317,6 +298,10 @@ def keys() -> None:
 )
 def keys_create(name: str, role: str) -> None:
     """Create a key and print it once (only its hash is stored)."""
+    try:
+        name = check_key_name(name)
+    except KeyNameError as error:
+        raise click.BadParameter(str(error), param_hint="--name") from None
     key = _with_connection(lambda conn: create_key(conn, name, Role.named(role)))
     click.echo(key)
 

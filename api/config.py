@@ -38,6 +38,26 @@ class Settings:
     subscription_buffer: int = 1024
     # permessage-deflate on WebSockets (see the README's design notes for why it is off).
     ws_compression: bool = False
+    # -- bounds for a public endpoint (README: "Limits") --------------------------------------
+    # A query's estimated cost (api.graphql.cost) past which it is refused unexecuted.
+    max_query_cost: int = 50_000
+    # A request's whole life (body, execution, response) and each SQL statement's.
+    request_timeout_seconds: float = 10.0
+    statement_timeout_ms: int = 5_000
+    # A response larger than this is replaced by a RESPONSE_TOO_LARGE error.
+    max_response_bytes: int = 16 * 1024 * 1024
+    # HTTP: a request head's size and time; idle keep-alive; connections (503 beyond).
+    max_header_bytes: int = 16 * 1024
+    head_timeout_seconds: float = 10.0
+    keepalive_seconds: int = 5
+    max_connections: int = 2_048
+    # WebSockets: messages per second (with a burst of twice as many), operations per socket,
+    # sockets per API key.
+    ws_messages_per_second: float = 20.0
+    max_operations_per_socket: int = 25
+    max_sockets_per_key: int = 100
+    # Browser origins allowed to call the API from their pages (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,4 +76,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=1024 * 1024),
         subscription_buffer=config("FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=1024),
         ws_compression=config("FRONTLINE_WS_COMPRESSION", cast=bool, default=False),
+        max_query_cost=config("FRONTLINE_MAX_QUERY_COST", cast=int, default=50_000),
+        request_timeout_seconds=config(
+            "FRONTLINE_REQUEST_TIMEOUT_SECONDS", cast=float, default=10.0
+        ),
+        statement_timeout_ms=config("FRONTLINE_STATEMENT_TIMEOUT_MS", cast=int, default=5_000),
+        max_response_bytes=config(
+            "FRONTLINE_MAX_RESPONSE_BYTES", cast=int, default=16 * 1024 * 1024
+        ),
+        max_header_bytes=config("FRONTLINE_MAX_HEADER_BYTES", cast=int, default=16 * 1024),
+        head_timeout_seconds=config("FRONTLINE_HEAD_TIMEOUT_SECONDS", cast=float, default=10.0),
+        keepalive_seconds=config("FRONTLINE_KEEPALIVE_SECONDS", cast=int, default=5),
+        max_connections=config("FRONTLINE_MAX_CONNECTIONS", cast=int, default=2_048),
+        ws_messages_per_second=config("FRONTLINE_WS_MESSAGES_PER_SECOND", cast=float, default=20.0),
+        max_operations_per_socket=config(
+            "FRONTLINE_MAX_OPERATIONS_PER_SOCKET", cast=int, default=25
+        ),
+        max_sockets_per_key=config("FRONTLINE_MAX_SOCKETS_PER_KEY", cast=int, default=100),
+        cors_origins=tuple(
+            origin.strip()
+            for origin in config("FRONTLINE_CORS_ORIGINS", cast=str, default="").split(",")
+            if origin.strip()
+        ),
     )

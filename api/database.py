@@ -111,10 +111,17 @@ def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
     }
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
-    """An asyncpg pool for the read side and the API (URI DSNs, TCP or unix socket)."""
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int | None = None
+) -> Pool:
+    """An asyncpg pool for the read side and the API (URI DSNs, TCP or unix socket). With
+    ``statement_timeout_ms``, PostgreSQL cancels any statement running longer (the API's
+    pools: a slow query answers ``TIMEOUT`` instead of holding a connection)."""
+    settings = {}
+    if statement_timeout_ms is not None:
+        settings["statement_timeout"] = str(statement_timeout_ms)
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset
+        dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset, server_settings=settings
     )
 
 

@@ -60,6 +60,7 @@ from strawberry.types.execution import PreExecutionError
 
 from api.graphql.context import Context, KeyWatch
 from api.graphql.encoding import encode
+from api.graphql.errors import ApiError
 from api.graphql.schema import MAX_TOKENS
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,18 @@ def _resumes(root: FieldNode, variables: dict[str, Any]) -> bool:
             return variables.get(value.name.value) is not None
         return not isinstance(value, NullValueNode)
     return False
+
+
+def operation_type(query: str, operation_name: str | None) -> OperationType | None:
+    """Whether a subscribe message runs a query, a mutation or a subscription (None: it does
+    not parse, or names no single operation; Strawberry's own path reports that)."""
+    document = _parsed(query) if isinstance(query, str) else None
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    return operations[0].operation if len(operations) == 1 else None
 
 
 def _parsed(query: str) -> DocumentNode | None:
@@ -362,8 +375,10 @@ class Fanout:
             if item is ALONE:  # from its last frame, if it had one
                 await self._alone(member, shared)
                 return
-            await keys.recheck()
-            if not handler.context.can_read():  # as the per-socket path ends (_BetweenItems)
+            with contextlib.suppress(ApiError):  # revoked: handler.context.key_revoked says so
+                await keys.recheck()
+            if handler.context.key_revoked or not handler.context.can_read():
+                # As the per-socket path ends (_BetweenItems); the handler closes the socket.
                 await operation.send_operation_message(
                     {"id": operation.id, "type": "next", "payload": UNAUTHENTICATED}
                 )

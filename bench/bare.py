@@ -2,7 +2,7 @@
 row as Frontline's ``place(ref:)`` query straight from asyncpg, with no GraphQL in between.
 
 `python -m bench.bare DSN PORT` serves it with the same uvicorn settings as `frontline serve`
-(``uvicorn.run(app, host, port, lifespan="on")``, uvloop and httptools when installed), with
+(``api.http_server.uvicorn_options``: uvloop, httptools with bounded heads, the limits), with
 the access log off as the benchmark runs Frontline (``FRONTLINE_ACCESS_LOG=false``). It reads
 the request body like a GraphQL endpoint would and expects the same ``{"query": ...}`` JSON,
 but only looks up the slug in it.
@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -23,7 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.config import load_settings
 from api.database import create_pool
+from api.http_server import uvicorn_options
 
 SELECT_PLACE = "SELECT slug, name, kind, latitude, longitude FROM rm.places WHERE slug = $1"
 _REF = re.compile(r'ref:\s*"([^"]+)"')
@@ -52,7 +55,9 @@ def create_app(dsn: str) -> Starlette:
 
 def main() -> None:
     dsn, port = sys.argv[1], int(sys.argv[2])
-    uvicorn.run(create_app(dsn), host="127.0.0.1", port=port, lifespan="on", access_log=False)
+    # The same server, protocol and limits as `frontline serve`.
+    options = uvicorn_options(replace(load_settings(), access_log=False))
+    uvicorn.run(create_app(dsn), host="127.0.0.1", port=port, **options)
 
 
 if __name__ == "__main__":

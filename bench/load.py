@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 import websockets
 
+from bench.attack import attack
 from bench.measure import latency
 from bench.synthetic import SPAN, START, actor_slugs, place_slugs
 
@@ -400,6 +401,7 @@ WORKLOADS: dict[str, Callable[[Spec], Awaitable[Result]]] = {
     "mutation": mutation,
     "subscribers": subscribers,
     "throughput": throughput,
+    "attack": attack,
 }
 
 

@@ -39,6 +39,8 @@ from domain.values import (
     RequestMeta,
     Source,
     ValidTime,
+    check_label,
+    check_url,
     clean_name,
     clean_names,
     clean_text,
@@ -138,6 +140,7 @@ def register_place(unit: Unit, cmd: c.RegisterPlace) -> Outcome:
     name, country, governorate, aliases = clean_place_fields(
         cmd.name, cmd.country, cmd.governorate, cmd.aliases
     )
+    _check_labels(name=name, country=country, governorate=governorate, aliases=aliases)
     if not isinstance(cmd.coordinates, Coordinates):
         raise InvalidCoordinates("coordinates are required", field="coordinates")
     kind = _enum(PlaceKind, cmd.kind, "kind")
@@ -161,6 +164,7 @@ def register_actor(unit: Unit, cmd: c.RegisterActor) -> Outcome:
     side = None if cmd.side is None else clean_name(cmd.side, "side")
     new = dict(slug=cmd.slug, name=clean_name(cmd.name, "name"), kind=kind, side=side)
     aliases = clean_names(cmd.aliases, "aliases")
+    _check_labels(name=new["name"], side=side, aliases=aliases)
     coalitions = _ids(cmd.coalitions, "coalitions")
     if actor_id(cmd.slug) in coalitions:
         raise InvalidInput("a coalition cannot be a member of itself", field="coalitions")
@@ -271,8 +275,15 @@ def _retract(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> Non
 # -- shared checks ----------------------------------------------------------------------------
 
 
+def _check_labels(**labels: Any) -> None:
+    for field, value in labels.items():
+        for label in value if isinstance(value, tuple) else (value,):
+            check_label(label, field)
+
+
 def _meta(cmd: c.RecordIncident | c.Correction) -> RequestMeta:
     recorded_by = None if cmd.recorded_by is None else clean_name(cmd.recorded_by, "recordedBy")
+    check_label(recorded_by, "recordedBy")
     key = check_key(cmd.key)
     # Only a keyed request can be retried into a comparison, so only it needs a fingerprint.
     return RequestMeta(recorded_by, key, None if key is None else c.fingerprint(cmd))
@@ -289,6 +300,9 @@ def _source(unit: Unit, value: Any) -> Source:
     if not isinstance(value, Source):
         raise MissingSource("a source is required", field="source")
     value.check_not_future(unit.now)
+    check_label(value.outlet, "source.outlet")
+    check_label(value.speaker, "source.speaker")
+    check_url(value.url, "source.url")
     if value.speaker_actor_id is not None:
         unit.require(value.speaker_actor_id, Actor, UnknownActor)
     return value

@@ -16,7 +16,8 @@ from domain.errors import InvalidInput
 NAMESPACE = UUID("6f0b1f3e-8a47-4f6c-9d2b-3c1e5a7d9b10")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 100
-KEY_MAX = 200
+# Room for the API's scope prefix (api.graphql.mutation.scoped) before a client's 200.
+KEY_MAX = 240
 
 
 def check_slug(slug: str) -> str:

@@ -7,6 +7,7 @@ rebuilt from JSON when events are read back, and built from GraphQL input on the
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,46 @@ def clean_text(value: str | None, field: str) -> str | None:
     if len(value) > TEXT_MAX:
         raise InvalidInput(f"{field} is longer than {TEXT_MAX} characters", field=field)
     return value.strip() or None
+
+
+#: Bidi embedding, override and isolate controls: they reorder the text after them, so a name
+#: holding one can display as something else (CVE-2021-42574, "Trojan Source"). The marks
+#: LRM, RLM and ALM, which right-to-left names legitimately carry, are allowed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_label(value: str | None, field: str) -> None:
+    """A name (of a place, an actor, an outlet, a key) must show something and say it in
+    order: at least one letter, digit, punctuation mark or symbol (not only spaces, controls,
+    zero-width or combining characters), and no bidi controls.
+
+    A boundary check, for commands only: stored events are never held to it on replay."""
+    if value is None:
+        return
+    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
+        raise InvalidInput(f"{field} has no visible character", field=field)
+    if not BIDI_CONTROLS.isdisjoint(value):
+        raise InvalidInput(f"{field} may not contain bidi control characters", field=field)
+
+
+#: Characters RFC 3986 never allows unescaped in a URL (besides spaces and controls).
+_NOT_IN_URLS = frozenset('<>"{}|\\^`')
+
+
+def check_url(value: str | None, field: str) -> None:
+    """A source URL a reader can follow safely: http(s), with no credentials in it, and no
+    whitespace, control or markup characters (percent-encode them). A boundary check."""
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(f"{field} may not carry a user name or password", field=field)
+    if any(
+        ch.isspace() or ch in _NOT_IN_URLS or unicodedata.category(ch)[0] == "C" for ch in value
+    ):
+        raise InvalidInput(
+            f"{field} has a space, a control or a character URLs must escape", field=field
+        )
 
 
 def clean_names(values: Any, field: str) -> tuple[str, ...]:

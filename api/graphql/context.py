@@ -20,9 +20,11 @@ from readmodel import queries as q
 
 if TYPE_CHECKING:
     from api.fanout import Fanout
+    from api.sockets import SocketCount
 
 T = TypeVar("T")
 KEY_RECHECK_SECONDS: Final = 2.0
+REVOKED: Final = "the API key was revoked"
 
 
 def _loader(
@@ -49,6 +51,11 @@ class Context:
     fanout: Fanout | None = None
     # A WebSocket's `connection_init` payload, set by Strawberry (see FrontlineGraphQL).
     connection_params: dict[str, object] | None = None
+    # Sockets per key (api.sockets), and the key whose slot this socket holds.
+    sockets: SocketCount | None = None
+    socket_slot: UUID | None = None
+    # Set when a long-lived socket's key turns out revoked (KeyWatch): the socket closes.
+    key_revoked: bool = False
     place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
     actor_loader: DataLoader[UUID, q.ActorRow | None] = field(init=False)
     incident_loader: DataLoader[UUID, q.IncidentRow | None] = field(init=False)
@@ -83,7 +90,8 @@ class Context:
 
 class KeyWatch:
     """A long-lived socket's key, re-checked at most every ``KEY_RECHECK_SECONDS``: a key
-    revoked since `connection_init` leaves the socket anonymous (``recheck``)."""
+    revoked since `connection_init` ends the subscription with ``UNAUTHENTICATED``, and the
+    socket's handler closes it (api.graphql.view)."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -97,6 +105,8 @@ class KeyWatch:
         async with context.pool.acquire() as conn:
             if not await still_valid(conn, context.principal):
                 context.principal = None
+                context.key_revoked = True
+                raise unauthenticated(REVOKED)
 
 
 Info = StrawberryInfo[Context, None]

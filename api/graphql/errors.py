@@ -21,9 +21,16 @@ from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-#: PostgreSQL refusing a client's text (a NUL character in a search or a filter): the
+#: PostgreSQL refusing a client's text (a NUL character in a search or a filter), or text
+#: that cannot be encoded at all (a lone surrogate written as "\ud800" in a query): the
 #: client's to fix, not a server error.
-UNSTORABLE_TEXT = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)
+UNSTORABLE_TEXT = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+    UnicodeEncodeError,
+)
+#: PostgreSQL cancelled a statement past FRONTLINE_STATEMENT_TIMEOUT_MS.
+CANCELLED = (asyncpg.QueryCanceledError,)
 
 
 class ApiError(DomainError):
@@ -40,6 +47,14 @@ def unauthenticated(message: str = "an API key is required") -> ApiError:
 
 def forbidden(message: str) -> ApiError:
     return ApiError("FORBIDDEN", message)
+
+
+#: Failures that are the client's or the moment's, not the server's: (kinds, code, message).
+_KNOWN_FAILURES: tuple[tuple[tuple[type[Exception], ...], str, str], ...] = (
+    (DATABASE_DOWN, "UNAVAILABLE", "the database is unavailable; retry shortly"),
+    (UNSTORABLE_TEXT, "INVALID_INPUT", "text may not contain a NUL or an unpaired surrogate"),
+    (CANCELLED, "TIMEOUT", "the query took too long and was cancelled; ask for less"),
+)
 
 
 class TypedErrors(MaskErrors):
@@ -63,13 +78,11 @@ class TypedErrors(MaskErrors):
             if original.field:
                 extensions["field"] = original.field
             return _copy(error, original.message, extensions)
-        if isinstance(original, DATABASE_DOWN):
-            logger.warning("database unavailable in %s: %s", error.path, original)
-            message = "the database is unavailable; retry shortly"
-            return _copy(error, message, {"code": "UNAVAILABLE"})
-        if isinstance(original, UNSTORABLE_TEXT):
-            message = "text may not contain a NUL character"
-            return _copy(error, message, {"code": "INVALID_INPUT"})
+        for kinds, code, message in _KNOWN_FAILURES:
+            if isinstance(original, kinds):
+                if code == "UNAVAILABLE":
+                    logger.warning("database unavailable in %s: %s", error.path, original)
+                return _copy(error, message, {"code": code})
         if isinstance(original, GraphQLError):  # a variable graphql-core could not coerce
             code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
             return _copy(error, error.message, {**(error.extensions or {}), "code": code})
@@ -94,7 +107,8 @@ class FrontlineSchema(strawberry.Schema):
                 code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
                 error.extensions = {**(error.extensions or {}), "code": code}
             if error.original_error is None or isinstance(
-                error.original_error, (DomainError, GraphQLError, *UNSTORABLE_TEXT, *DATABASE_DOWN)
+                error.original_error,
+                (DomainError, GraphQLError, *UNSTORABLE_TEXT, *CANCELLED, *DATABASE_DOWN),
             ):
                 logger.debug("refused: %s (%s)", error.message, error.path)
             else:

@@ -3,13 +3,14 @@ and is idempotent when given an ``idempotencyKey``. Nothing is written on any er
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
 from strawberry.permission import BasePermission
 
-from api.auth import Role
+from api.auth import Principal, Role
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.errors import ApiError
@@ -37,6 +38,8 @@ from domain import commands as c
 from domain.application import Receipt
 
 MAX_BATCH = 1000
+#: An idempotency key as a client writes it; scoped (``scoped``) it stays within KEY_MAX.
+CLIENT_KEY_MAX = 200
 POSITION_OF = (
     "SELECT notification_id FROM public.frontline_events "
     "WHERE originator_id = $1 AND originator_version = $2"
@@ -80,6 +83,8 @@ async def _projected(info: Info, payload: Payload, loader: Any) -> Any:
 async def _execute(info: Info, commands: list[c.Command]) -> list[Payload]:
     if not 1 <= len(commands) <= MAX_BATCH:
         raise ApiError("INVALID_INPUT", f"a batch holds 1 to {MAX_BATCH} commands")
+    principal = info.context.require(Role.WRITER)
+    commands = [scoped(command, principal) for command in commands]
     receipts = await info.context.write(info.context.application.execute_batch, commands)
     return [await _payload(info, command, r) for command, r in zip(commands, receipts, strict=True)]
 
@@ -96,6 +101,26 @@ async def _payload(info: Info, command: c.Command, receipt: Receipt) -> Payload:
         replayed=receipt.replayed,
         type_name=type_name,
     )
+
+
+def scoped(command: c.Command, principal: Principal) -> c.Command:
+    """The command with its idempotency key in its caller's scope (``key/<key id>/<key>``).
+
+    A retry is the same client retrying: under a key of its own, writer B sending writer A's
+    idempotency key records a new incident instead of getting A's back, and nobody can squat
+    a predictable key (the README's) for everyone else. The sample and the CLI's imports use
+    prefixes of their own (``sample/…``), which no API caller can reach."""
+    key = getattr(command, "key", None)
+    if key is None:
+        return command
+    if not isinstance(key, str) or not key.strip() or len(key) > CLIENT_KEY_MAX:
+        raise ApiError(
+            "INVALID_INPUT",
+            f"idempotency key must be 1 to {CLIENT_KEY_MAX} characters",
+            field="idempotencyKey",
+        )
+    scoped_command: c.Command = replace(cast("Any", command), key=principal.key_scope + key)
+    return scoped_command
 
 
 class CanWrite(BasePermission):

@@ -10,12 +10,16 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
+from api.config import Settings
 from api.graphql.complexity import bounded
+from api.graphql.cost import cost_limit
 from api.graphql.errors import FrontlineSchema, TypedErrors
 from api.graphql.execution import FrontlineExecutionContext
 from api.graphql.mutation import Mutation
 from api.graphql.query import Query
+from api.graphql.scalars import SCALAR_MAP
 from api.graphql.subscription import Subscription
 from api.graphql.types.actor import Actor
 from api.graphql.types.incident import Incident
@@ -29,29 +33,42 @@ MAX_ALIASES = 30
 # LRUs (a flood of distinct texts only evicts). Validation is cached per (document, rules), so
 # the limits' rule classes are built once here rather than by a factory per request.
 CACHED_QUERIES = 256
-# Both limits walk nested fragments exponentially: `bounded` runs them only on documents of a
-# bounded expanded size (a fragment bomb is refused first, in linear time).
-LIMIT_RULES = [
-    bounded(
-        [
-            *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-        ]
-    )
-]
+#: The default limit on a query's estimated cost (api.graphql.cost; FRONTLINE_MAX_QUERY_COST).
+DEFAULT_MAX_COST = Settings().max_query_cost
 
-schema = FrontlineSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[Place, Actor, Incident],
-    execution_context_class=FrontlineExecutionContext,
-    # Factories, not instances: each operation gets fresh extension state.
-    extensions=[
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=CACHED_QUERIES),
-        lambda: AddValidationRules(LIMIT_RULES),
-        lambda: ValidationCache(maxsize=CACHED_QUERIES),
-        TypedErrors,
-    ],
-)
+
+def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
+    """The schema, with every request limit; ``max_cost`` bounds a query's estimated cost."""
+    # The depth, alias and cost limits walk nested fragments: `bounded` runs them only on
+    # documents of a bounded expanded size (a fragment bomb is refused first, in linear
+    # time). A depth of N admits N levels of fields below the operation: strawberry's
+    # limiter counts from 0.
+    limit_rules = [
+        bounded(
+            [
+                *QueryDepthLimiter(max_depth=MAX_DEPTH - 1).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+                cost_limit(max_cost),
+            ]
+        )
+    ]
+    return FrontlineSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Place, Actor, Incident],
+        execution_context_class=FrontlineExecutionContext,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        # Factories, not instances: each operation gets fresh extension state.
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=CACHED_QUERIES),
+            lambda: AddValidationRules(limit_rules),
+            lambda: ValidationCache(maxsize=CACHED_QUERIES),
+            TypedErrors,
+        ],
+    )
+
+
+#: The schema with the default limits (tests, tools); the app builds its own from settings.
+schema = build_schema()

@@ -27,6 +27,7 @@ from api.graphql.types.common import Edge, PlaceKind
 from api.graphql.types.control_change import ControlChange
 from api.graphql.types.incident import Incident
 from readmodel.queries.live import END, Key, change_matcher, incident_matcher
+from readmodel.queries.sql import parse_position
 
 
 def parse_cursor(after: str | None) -> Key | None:
@@ -35,7 +36,7 @@ def parse_cursor(after: str | None) -> Key | None:
         return None
     position, _, place = after.strip().partition(":")
     try:
-        key = (int(position), UUID(place).int if place else END)
+        key = (parse_position(position), UUID(place).int if place else END)
     except ValueError:
         key = (-1, END)
     if key[0] < 0:
@@ -76,9 +77,9 @@ def _broadcaster(context: Context) -> Broadcaster:
 class _BetweenItems:
     """What a subscription does before each item: it lives as long as its socket, so it drops
     the loaders' caches (memory stays flat, each item is read fresh) and re-checks the
-    socket's key (``KeyWatch``). A revoked key reads on as anonymous: with closed reads its
-    subscription ends with UNAUTHENTICATED before the next item. (An idle subscription is
-    not polled: it receives nothing either way.)"""
+    socket's key (``KeyWatch``). A revoked key ends the subscription with UNAUTHENTICATED
+    before the next item, and its socket closes. (An idle subscription is not polled: it
+    receives nothing either way.)"""
 
     def __init__(self, context: Context) -> None:
         self.context = context

@@ -2,32 +2,131 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
+from graphql import GraphQLFormattedError, OperationType
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.base import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 from strawberry.types.unset import UnsetType
 
-from api.auth import authenticate, bearer
+from api.access import PRINCIPAL, request_principal
+from api.auth import authenticate, bearer, still_valid
 from api.database import DATABASE_DOWN
-from api.fanout import plan
-from api.graphql.context import Context
+from api.fanout import operation_type, plan
+from api.graphql.context import REVOKED, Context
 from api.graphql.encoding import decode, encode
+from api.middleware import TIMEOUT
 from readmodel.projector import projected_position
 
 
+def error_message(operation_id: str, code: str, message: str) -> ErrorMessage:
+    """A graphql-transport-ws `error`: the operation ends with one coded error."""
+    error = cast("GraphQLFormattedError", {"message": message, "extensions": {"code": code}})
+    return ErrorMessage(id=operation_id, type="error", payload=[error])
+
+
+def too_large(data: object, size: int, limit: int) -> dict[str, object]:
+    """What replaces a response over the size limit (a subscription item keeps its id)."""
+    message = f"the response would be {size:,} bytes, over the limit of {limit:,}"
+    error = {"message": message, "extensions": {"code": "RESPONSE_TOO_LARGE"}}
+    if isinstance(data, dict) and "type" in data and "id" in data:  # a WebSocket message
+        return {"id": data["id"], "type": "error", "payload": [error]}
+    return {"data": None, "errors": [error]}
+
+
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with live subscriptions shared where they can be (api.fanout)."""
+    """graphql-transport-ws, with live subscriptions shared where they can be (api.fanout),
+    and a socket's bounds: every operation it starts re-checks its key (a revoked key gets
+    an ``UNAUTHENTICATED`` error and the socket closes with 4403; open subscriptions notice
+    within ``KEY_RECHECK_SECONDS``), queries and mutations get the request deadline, and at
+    most FRONTLINE_MAX_OPERATIONS_PER_SOCKET operations run at once."""
+
+    view: FrontlineGraphQL
+
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        finally:
+            context = self.context
+            if context.socket_slot is not None and context.sockets is not None:
+                context.sockets.release(context.socket_slot)
+                context.socket_slot = None
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)  # Strawberry closes it with 4401
+            return
+        operation_id = message["id"]
+        if not await self._key_still_valid(operation_id):
+            return
+        if len(self.operations) >= self.view.max_operations_per_socket:
+            limit = self.view.max_operations_per_socket
+            await self._refuse(
+                operation_id,
+                "TOO_MANY_OPERATIONS",
+                f"at most {limit} operations may run at once on one socket",
+            )
+            return
+        await super().handle_subscribe(message)
+
+    async def _key_still_valid(self, operation_id: str) -> bool:
+        principal = self.context.principal
+        if principal is None:
+            return True
+        try:
+            async with self.context.pool.acquire() as conn:
+                valid = await still_valid(conn, principal)
+        except DATABASE_DOWN:
+            await self._refuse(operation_id, "UNAVAILABLE", "the database is unavailable")
+            return False
+        if not valid:
+            await self._refuse(operation_id, "UNAUTHENTICATED", REVOKED)
+            await self.close_revoked()
+        return valid
+
+    async def _refuse(self, operation_id: str, code: str, message: str) -> None:
+        with suppress(Exception):  # the client may be gone
+            await self.send_message(error_message(operation_id, code, message))
+
+    async def close_revoked(self) -> None:
+        self.context.principal = None
+        with suppress(Exception):
+            await self.websocket.close(code=4403, reason=REVOKED)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
+        kind = operation_type(operation.query, operation.operation_name)
+        if kind is OperationType.SUBSCRIPTION:
+            await self._run(operation)
+        else:  # a query or a mutation: the request deadline, as over HTTP
+            deadline = self.view.request_timeout_seconds
+            try:
+                async with asyncio.timeout(deadline):
+                    await self._run(operation)
+            except TimeoutError:
+                message = f"the operation did not complete within {deadline:g} s"
+                with suppress(Exception):
+                    await operation.send_operation_message(
+                        error_message(operation.id, TIMEOUT, message)
+                    )
+        if self.context.key_revoked:
+            await self.close_revoked()
+
+    async def _run(self, operation: Operation[Context, None]) -> None:
         fanout = self.context.fanout
         shared = None
         if fanout is not None and self.context.can_read():
@@ -50,13 +149,45 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class FrontlineGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view, with the server's limits. Only graphql-transport-ws is
+    offered: the legacy graphql-ws subprotocol (subscriptions-transport-ws, unmaintained
+    since 2022) answered its queries and mutations with INTERNAL_SERVER_ERROR, and a client
+    asking only for it is refused (4406)."""
+
     graphql_transport_ws_handler_class = SharingTransportWSHandler
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        max_operations_per_socket: int = 25,
+        request_timeout_seconds: float = 10.0,
+        max_response_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        # Strawberry's IDE loads GraphiQL from a CDN; api.playground serves it offline.
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Strawberry's own cap answers without a code; ours (handle_subscribe) has one.
+            max_subscriptions_per_connection=None,
+        )
+        self.max_operations_per_socket = max_operations_per_socket
+        self.request_timeout_seconds = request_timeout_seconds
+        self.max_response_bytes = max_response_bytes
 
     def encode_json(self, data: object) -> str:
         """Responses (HTTP and WebSocket) by orjson, which is faster than ``json.dumps`` and
         splices pre-encoded JSON (``controlMapGeoJson``). A str, not bytes: bytes would go
-        out as binary WebSocket frames, which graphql-transport-ws clients refuse."""
-        return encode(data)
+        out as binary WebSocket frames, which graphql-transport-ws clients refuse. A result
+        larger than FRONTLINE_MAX_RESPONSE_BYTES is replaced by a RESPONSE_TOO_LARGE error
+        (the cost limit keeps this rare; it is the backstop, checked once encoded)."""
+        text = encode(data)
+        if len(text) > self.max_response_bytes:  # characters ≤ bytes: a cheap first test
+            size = len(text.encode())
+            if size > self.max_response_bytes:
+                return encode(too_large(data, size, self.max_response_bytes))
+        return text
 
     def decode_json(self, data: str | bytes) -> object:
         return decode(data)
@@ -72,14 +203,12 @@ class FrontlineGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         resources = request.state.resources
         pool = resources.pool
-        key = bearer(request.headers.get("authorization"))
-        principal = None
-        if key is not None:  # anonymous reads need no connection (bench: small queries)
+        if isinstance(request, Request):  # api.access.ReadGate looked the key up
+            principal = getattr(request.state, PRINCIPAL, None)
+        else:
             try:
-                async with pool.acquire() as conn:
-                    principal = await authenticate(conn, key)
+                principal = await request_principal(request, pool)
             except DATABASE_DOWN:
-                # Outside GraphQL execution an error would be a bare 500: say what it is.
                 raise HTTPException(503, "the database is unavailable; retry shortly") from None
 
         async def projected() -> int:
@@ -94,19 +223,25 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             projected=projected,
             broadcaster=resources.broadcaster,
             fanout=resources.fanout,
+            sockets=resources.sockets,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket's `connection_init` may carry the key (browsers cannot set headers on
         a WebSocket): ``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``. It is
         checked like the HTTP header and replaces it; with closed reads, anonymous sockets
-        are refused (closed with 4403) before they can subscribe."""
+        are refused (closed with 4403) before they can subscribe. A key may hold at most
+        FRONTLINE_MAX_SOCKETS_PER_KEY sockets at once in this process (4403 past it)."""
         key = socket_key(context.connection_params or {})
         if key is not None:
             async with context.pool.acquire() as conn:
                 context.principal = await authenticate(conn, key)
         if context.principal is None and not context.open_reads:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        if context.principal is not None and context.sockets is not None:
+            if not context.sockets.acquire(context.principal.key_id):
+                raise ConnectionRejectionError({"code": "TOO_MANY_SOCKETS"})
+            context.socket_slot = context.principal.key_id
         return UnsetType()  # acknowledge, with no payload
 
 

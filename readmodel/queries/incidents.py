@@ -17,7 +17,7 @@ from uuid import UUID
 from domain.errors import InvalidInput
 from domain.vocabulary import ClaimStatus, IncidentKind
 from readmodel.queries.rows import IncidentRow, incident_from_row
-from readmodel.queries.sql import BBox, Near, Query, aware, place_filters
+from readmodel.queries.sql import BBox, Near, Query, aware, parse_position, place_filters
 
 MAX_LIMIT: Final = 500
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,9 +73,9 @@ def _decode_cursor(cursor: str, order: FeedOrder) -> tuple[datetime | None, int]
         if parts[0] != order.value:
             raise ValueError(parts[0])
         if order is FeedOrder.LOG and len(parts) == 2:
-            return None, int(parts[1])
+            return None, parse_position(parts[1])
         if order is FeedOrder.RECENT and len(parts) == 3:
-            return _EPOCH + int(parts[1]) * _MICROSECOND, int(parts[2])
+            return _EPOCH + int(parts[1]) * _MICROSECOND, parse_position(parts[2])
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         pass
     raise InvalidCursor(f"not a cursor of a {order.value!r} feed", field="after")

@@ -19,6 +19,20 @@ from domain.vocabulary import PlaceKind
 BBox = tuple[float, float, float, float]  # (min_lat, min_lon, max_lat, max_lon)
 Near = tuple[float, float, float]  # (lat, lon, radius_km)
 
+#: The largest log position PostgreSQL's bigint holds; a cursor naming a larger one is no
+#: cursor of ours (and would fail inside the query, as a server error, if let through).
+MAX_POSITION: Final = 2**63 - 1
+
+
+def parse_position(text: str) -> int:
+    """A log position written in a cursor: a decimal integer from 0 to MAX_POSITION."""
+    position = int(text)
+    if not 0 <= position <= MAX_POSITION:
+        msg = f"position {text[:30]} is out of range"
+        raise ValueError(msg)
+    return position
+
+
 EARTH_RADIUS_KM: Final = 6371.0088
 
 # The log position known at a record time K: the last event recorded at or before K (0 when

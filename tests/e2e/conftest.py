@@ -110,19 +110,23 @@ def start_server(postgres_dsn: str, log: Path, **env_overrides: str) -> Iterator
 
 
 def _wait_until_projected(server: Server, process: subprocess.Popen[bytes]) -> None:
-    """Healthy, and the sample projected (so tests can read it at once)."""
+    """Healthy, and the sample projected (so tests can read it at once). Asked with the
+    reader key: with closed reads nothing answers an anonymous caller."""
     deadline = time.monotonic() + STARTUP_SECONDS
+    headers = server.headers(server.reader_key)
     query = {"query": '{ fresh(position: 1, timeoutMs: 100) { place(ref: "hama") { slug } } }'}
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"serve exited with {process.returncode}:\n{server.log.read_text()}")
         try:
-            response = httpx.post(server.graphql, json=query, timeout=5)
+            response = httpx.post(server.graphql, json=query, headers=headers, timeout=5)
             body = response.json()
             if response.status_code == 200 and (body.get("data") or {}).get("fresh"):
-                head = httpx.get(f"{server.url}/healthz", timeout=5).json()["position"]
+                health = httpx.get(f"{server.url}/healthz", headers=headers, timeout=5)
+                head = health.json()["position"]
                 fresh = {"query": f"{{ fresh(position: {head}) {{ __typename }} }}"}
-                if httpx.post(server.graphql, json=fresh, timeout=10).json().get("data"):
+                answer = httpx.post(server.graphql, json=fresh, headers=headers, timeout=10)
+                if answer.json().get("data"):
                     return
         except (httpx.TransportError, ValueError):
             pass

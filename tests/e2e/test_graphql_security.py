@@ -186,8 +186,10 @@ CLOSED_READS = [
 def test_with_closed_reads_a_keyless_read_is_unauthenticated(
     closed_server: Server, query: str
 ) -> None:
-    body = ask(closed_server, query)
-    assert codes(body) == ["UNAUTHENTICATED"]
+    response = post(closed_server, query)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert codes(response.json()) == ["UNAUTHENTICATED"]
     assert "errors" not in ask(closed_server, query, closed_server.reader_key)
 
 

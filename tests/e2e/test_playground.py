@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect, sync_play
 
 from api.graphql.schema import schema
 from api.playground import ASSETS_URL, EXAMPLES
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -185,3 +186,41 @@ def test_graphiql_runs_the_default_query_in_chromium_without_internet(
 def _remember_remote(url: str, found: list[str]) -> None:
     if not url.startswith("data:") and urlsplit(url).hostname not in LOCAL_HOSTS:
         found.append(url)
+
+
+@pytest.fixture(scope="module")
+def closed_server(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Started and stopped on a thread of its own: the server helper runs asyncio, which
+    cannot run beside Playwright's loop on this one."""
+    log = tmp_path_factory.mktemp("playground-closed") / "serve.log"
+    serving = start_server(postgres_dsn, log, FRONTLINE_OPEN_READS="false")
+    with ThreadPoolExecutor(1) as thread:
+        started = thread.submit(next, serving).result()
+        try:
+            yield started
+        finally:
+            thread.submit(next, serving, None).result()
+
+
+@pytest.mark.parametrize("with_key", [True, False], ids=["reader key", "no key"])
+def test_with_closed_reads_the_playground_works_with_a_reader_key_only(
+    closed_server: Server, browser: Browser, with_key: bool
+) -> None:
+    """The page loads for anyone; what it sends needs the key (here as the header the
+    Headers editor would add to every request)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if with_key:
+        context.set_extra_http_headers(closed_server.headers(closed_server.reader_key))
+    try:
+        page = context.new_page()
+        page.goto(closed_server.graphql, wait_until="load")
+        expect(page.locator(".graphiql-container")).to_be_visible(timeout=20_000)
+        page.locator(".graphiql-execute-button").click()
+        response = page.locator(".graphiql-response")
+        if with_key:
+            expect(response).to_contain_text('"HELD"', timeout=20_000)
+        else:
+            expect(response).to_contain_text("UNAUTHENTICATED", timeout=20_000)
+            expect(response).not_to_contain_text('"HELD"')
+    finally:
+        context.close()

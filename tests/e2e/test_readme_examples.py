@@ -2,8 +2,9 @@
 
 The README promises they work as-is against a fresh `make run`; this keeps that true.
 Mutations are sent with a writer key (the README says how to get one); a block that declares
-`$before` gets what the README tells the reader to paste: the `recordedAt` of the `Recorded`
-entry in the history the previous block returned.
+`$before` or `$incident` gets what the README tells the reader to paste: the `recordedAt` of
+the `Recorded` entry in the history the previous block returned, or the `id` the last
+mutation returned.
 """
 
 from __future__ import annotations
@@ -46,15 +47,26 @@ def _recorded_at(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _returned_id(body: dict[str, Any]) -> str | None:
+    for payload in (body.get("data") or {}).values():
+        if isinstance(payload, dict) and isinstance(payload.get("id"), str):
+            return payload["id"]
+    return None
+
+
 def test_every_readme_query_runs_without_errors(server: Server) -> None:
     before: str | None = None
+    incident: str | None = None
     for block in readme_blocks():
         is_mutation = block.lstrip().startswith("mutation")
         variables = {"before": before} if "$before" in block else {}
+        if "$incident" in block:
+            variables["incident"] = incident
         body = ask(server, block, server.writer_key if is_mutation else None, **variables)
         assert "errors" not in body, (block, body["errors"])
         assert body["data"], block
         before = _recorded_at(body) or before
+        incident = _returned_id(body) or incident
 
 
 def test_the_readme_story_holds(server: Server) -> None:
@@ -70,7 +82,8 @@ def test_the_readme_story_holds(server: Server) -> None:
 def _capture_recorded_at(server: Server) -> str:
     body = ask(
         server,
-        """{ incident(id: "SW5jaWRlbnQ6MzQ1OTI4MWMtNTdmYy01OGU5LWJjMmItNzRkM2RjZTgzNGI0") {
-             history { type recordedAt } } }""",
+        """{ incidents(first: 1, filter: {kinds: [CAPTURE], place: "hama-military-airport"}) {
+             nodes { history { type recordedAt } } } }""",
     )
-    return str(body["data"]["incident"]["history"][0]["recordedAt"])
+    [capture] = body["data"]["incidents"]["nodes"]
+    return str(capture["history"][0]["recordedAt"])

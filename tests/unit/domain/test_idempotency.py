@@ -15,7 +15,7 @@ from domain.errors import (
     InvalidInput,
     UnknownPlace,
 )
-from domain.identity import incident_id
+from domain.identity import KEY_MAX, incident_id
 from domain.vocabulary import ClaimStatus
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def test_the_same_key_with_a_different_time_is_refused(world: World) -> None:
         world.record(key="k", valid_time=world.when(days_ago=4))
 
 
-@pytest.mark.parametrize("key", ["", "   ", "x" * 201])
+@pytest.mark.parametrize("key", ["", "   ", "x" * (KEY_MAX + 1)])
 def test_a_malformed_key_is_refused(world: World, key: str) -> None:
     with world.refused(InvalidInput, "INVALID_INPUT") as info:
         world.record(key=key)
