@@ -31,6 +31,7 @@ from api.playground import routes as playground_routes
 from api.projecting import ProjectorProcess
 from api.sockets import SocketCount
 from domain.application import Frontline
+from readmodel.rebuild import rebuild_if_outdated
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> Starlette:
         # Starting the embedded server blocks for seconds; keep the event loop free.
         dsn = await asyncio.to_thread(resolve_dsn, settings)
         await migrate(dsn)
+        await _rebuild_if_outdated(dsn)
         pool = await create_pool(dsn, statement_timeout_ms=settings.statement_timeout_ms)
         health_pool = await create_pool(dsn, min_size=1, max_size=2, statement_timeout_ms=2_000)
         # Construction connects (psycopg), so keep it off the event loop.
@@ -127,6 +129,16 @@ def create_app(settings: Settings) -> Starlette:
         middleware=middleware(settings),
         lifespan=lifespan,
     )
+
+
+async def _rebuild_if_outdated(dsn: str) -> None:
+    """Read models an upgrade made outdated are rebuilt before serving (a no-op when
+    `frontline serve` did it already)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await rebuild_if_outdated(conn)
+    finally:
+        await conn.close()
 
 
 def middleware(settings: Settings) -> list[Middleware]:

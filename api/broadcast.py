@@ -32,6 +32,7 @@ import asyncpg
 
 from api.ring import Ring
 from readmodel.projector import PROJECTED_CHANNEL, projected_position
+from readmodel.queries.entries import EntryRow, log_entries
 from readmodel.queries.live import END, ControlChangeRow, Key, NewIncident, control_changes
 from readmodel.queries.live import new_incidents as fetch_new_incidents
 
@@ -83,6 +84,7 @@ class Broadcaster:
         self.control_changes: Feed[ControlChangeRow] = Feed(
             Ring(capacity, lambda r: r.key), control_changes
         )
+        self.entries: Feed[EntryRow] = Feed(Ring(capacity, lambda r: r.key), log_entries)
         self._subscribers: set[asyncio.Event] = set()
 
     @property
@@ -91,7 +93,7 @@ class Broadcaster:
 
     @property
     def _feeds(self) -> tuple[Feed[Any], ...]:
-        return (self.incidents, self.control_changes)
+        return (self.incidents, self.control_changes, self.entries)
 
     async def start(self) -> None:
         """Take the current projected position as the head: "live" starts here."""

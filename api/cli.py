@@ -29,6 +29,7 @@ from domain.application import Frontline
 from readmodel.events import head_position
 from readmodel.projector import Projector
 from readmodel.rebuild import rebuild as rebuild_read_models
+from readmodel.rebuild import rebuild_if_outdated
 
 logger = logging.getLogger("frontline")
 T = TypeVar("T")
@@ -124,12 +125,14 @@ def stop_db() -> None:
 
 
 async def _prepare(dsn: str, *, load_sample: bool, force: bool = False) -> None:
-    """Migrate; then, if asked and the log is empty (or `force`), load the sample once."""
+    """Migrate, rebuild read models an upgrade made outdated; then, if asked and the log is
+    empty (or `force`), load the sample once."""
     await migrate(dsn)
-    if not load_sample:
-        return
     connection = await asyncpg.connect(dsn)
     try:
+        await rebuild_if_outdated(connection)
+        if not load_sample:
+            return
         # Two servers starting together must not both load the sample.
         await connection.execute("SELECT pg_advisory_lock($1)", SAMPLE_LOCK_KEY)
         try:

@@ -65,7 +65,7 @@ from api.graphql.schema import MAX_TOKENS
 
 logger = logging.getLogger(__name__)
 
-SHARED_FIELDS: Final = frozenset({"incidents", "controlChanges"})
+SHARED_FIELDS: Final = frozenset({"incidents", "controlChanges", "logEntries"})
 UNAUTHENTICATED: Final = {
     "data": None,
     "errors": [{"message": "an API key is required", "extensions": {"code": "UNAUTHENTICATED"}}],

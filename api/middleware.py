@@ -30,7 +30,9 @@ TOO_MANY_MESSAGES: Final = 4429
 
 
 class RequestDeadline:
-    """Give each HTTP request ``seconds``; stop its work when its client disconnects."""
+    """Give each HTTP request ``seconds``; stop its work when its client disconnects. A
+    subscription over Server-Sent Events (``Accept: text/event-stream``) lives as long as
+    its client wants, like one over a WebSocket: it gets no deadline, only the cancelling."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
@@ -40,6 +42,7 @@ class RequestDeadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        seconds = None if _wants_event_stream(scope) else self.seconds
         gone = asyncio.Event()
         started = finished = False
         watcher: asyncio.Task[None] | None = None
@@ -75,7 +78,7 @@ class RequestDeadline:
         app = self.app(scope, app_receive, app_send)
         handler: asyncio.Future[None] = asyncio.ensure_future(app)
         try:
-            done, _ = await asyncio.wait({handler}, timeout=self.seconds)
+            done, _ = await asyncio.wait({handler}, timeout=seconds)
             if handler not in done:
                 handler.cancel()
                 with suppress(asyncio.CancelledError):
@@ -90,6 +93,14 @@ class RequestDeadline:
         finally:
             if watcher is not None:
                 watcher.cancel()
+
+
+def _wants_event_stream(scope: Scope) -> bool:
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return any(
+        part.split(b";", 1)[0].strip().lower() == b"text/event-stream"
+        for part in accept.split(b",")
+    )
 
 
 async def _send_timeout(send: Send, seconds: float) -> None:

@@ -18,6 +18,7 @@ from domain.details import TERRITORIAL_KINDS
 from domain.incidents import Incident
 from domain.places import Place
 from readmodel.control import fact_from_row, revise, row_from_record
+from readmodel.entries import entry_record
 from readmodel.events import LoggedEvent, decode, replay_aggregate
 from readmodel.memory import IncidentEntry, Memory, PlaceTimeline
 from readmodel.writer import BatchWriter
@@ -65,6 +66,7 @@ async def apply_batch(
             _apply_incident(logged, incidents, writer, revisions)
         else:
             await _apply_registry(conn, schema, logged)
+            writer.entry(entry_record(logged))
     timelines = await _load_places(conn, schema, {r[2] for r in revisions}, memory)
     for position, incident_id, place_id, fact in revisions:
         revise(timelines[place_id], place_id, incident_id, fact, position, writer)
@@ -85,9 +87,13 @@ def _apply_incident(
     if event.originator_version == 1:
         entry = IncidentEntry(event.mutate(None), logged.position, logged.recorded_at)
         incidents[entry.incident.id] = entry
+        writer.entry(entry_record(logged))
     else:
         entry = incidents[event.originator_id]
+        # Captured first: mutate changes the aggregate in place.
+        before = (entry.incident.valid_time, entry.incident.place_ids)
         entry.incident = event.mutate(entry.incident)
+        writer.entry(entry_record(logged, before))
     writer.incident(entry, logged.position)
     if entry.incident.kind not in TERRITORIAL_KINDS:
         return

@@ -9,12 +9,49 @@ never a mix.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Final
 
 from readmodel.projector import LIVE_SCHEMA, Progress, catch_up
 
+logger = logging.getLogger(__name__)
+
 SCRATCH_SCHEMA = "rm_rebuild"
 RETIRED_SCHEMA = "rm_retired"
+#: The read models this code reads: what `frontline_create_read_models` makes (the version
+#: it writes into `read_model_version`, migrations/0007). A live schema that is older is
+#: rebuilt before serving (``rebuild_if_outdated``).
+READ_MODELS_VERSION: Final = 2
+#: Session advisory lock key held while deciding to rebuild ("FRONTRBD").
+REBUILD_LOCK_KEY: Final = 0x46524F4E54524244
+
+
+async def read_models_version(conn: Any, schema: str = LIVE_SCHEMA) -> int:
+    """The version of the read models in ``schema`` (1: made before versions existed)."""
+    table = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.read_model_version")
+    if table is None:
+        return 1
+    return int(await conn.fetchval(f"SELECT version FROM {schema}.read_model_version"))
+
+
+async def rebuild_if_outdated(conn: Any, *, progress: Progress | None = None) -> int | None:
+    """Rebuild the live read models if they are older than this code reads (after an
+    upgrade); returns the events replayed, or None when they were current. Servers that
+    start together rebuild once: the others wait, then find the models current."""
+    await conn.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)
+    try:
+        found = await read_models_version(conn)
+        if found >= READ_MODELS_VERSION:
+            return None
+        logger.warning(
+            "the read models are version %d, this release reads version %d: rebuilding them "
+            "from the log before serving",
+            found,
+            READ_MODELS_VERSION,
+        )
+        return await rebuild(conn, progress=progress)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
 
 
 async def rebuild(conn: Any, *, progress: Progress | None = None, limit: int = 1000) -> int:

@@ -36,6 +36,15 @@ CONTROL_COLUMNS = (
     "id", "place_id", "valid_from", "valid_to", "known_from", "known_to", "status",
     "controllers", "evidence", "disputed", "inferred", "precision", "certain_from", "span",
 )  # fmt: skip
+VERSION_COLUMNS = (
+    "id", "kind", "status", "valid_from", "valid_to", "precision", "place_ids", "actor_ids",
+    "summary", "details", "sources", "recorded_by", "recorded_position", "recorded_at",
+    "updated_position", "version",
+)  # fmt: skip
+ENTRY_COLUMNS = (
+    "position", "recorded_at", "type", "aggregate_id", "aggregate_version", "recorded_by",
+    "reason", "source", "disputed_by", "amended_from", "amended_to",
+)  # fmt: skip
 CHANGE_COLUMNS = (
     "position", "place_id", "since", "before_status", "before_controllers", "after_status",
     "after_controllers", "evidence",
@@ -70,9 +79,17 @@ class BatchWriter:
     inserts: list[tuple[UUID, Row]] = field(default_factory=list)
     closes: list[tuple[int, int]] = field(default_factory=list)
     changes: list[tuple[Any, ...]] = field(default_factory=list)
+    versions: list[tuple[Any, ...]] = field(default_factory=list)
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
 
     def incident(self, entry: IncidentEntry, position: int) -> None:
         self.incidents[entry.incident.id] = (entry, position)  # the last state wins
+        # ... while each version is kept: the incident as it stood at this position.
+        self.versions.append(_incident_args(entry, position))
+
+    def entry(self, record: tuple[Any, ...]) -> None:
+        """One row of ``log_entries`` (ENTRY_COLUMNS), for every event of the batch."""
+        self.entries.append(record)
 
     def incident_facts(self, incident_id: UUID, facts: dict[UUID, Fact]) -> None:
         self.facts[incident_id] = facts
@@ -131,6 +148,14 @@ class BatchWriter:
         if self.changes:
             await conn.copy_records_to_table(
                 "control_changes", records=self.changes, columns=CHANGE_COLUMNS, schema_name=s
+            )
+        if self.versions:
+            await conn.copy_records_to_table(
+                "incident_versions", records=self.versions, columns=VERSION_COLUMNS, schema_name=s
+            )
+        if self.entries:
+            await conn.copy_records_to_table(
+                "log_entries", records=self.entries, columns=ENTRY_COLUMNS, schema_name=s
             )
 
 

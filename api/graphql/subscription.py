@@ -25,7 +25,9 @@ from api.graphql.errors import ApiError
 from api.graphql.inputs import AreaInput, IncidentFilter, area_filters
 from api.graphql.types.common import Edge, PlaceKind
 from api.graphql.types.control_change import ControlChange
+from api.graphql.types.entry import Entry, EntryFilter
 from api.graphql.types.incident import Incident
+from readmodel.queries.entries import entry_matcher
 from readmodel.queries.live import END, Key, change_matcher, incident_matcher
 from readmodel.queries.sql import parse_position
 
@@ -110,6 +112,22 @@ class Subscription:
         async for item in rows:
             await between_items()
             yield Edge(node=Incident.from_row(item.row), cursor=cursor_of(item.key))
+
+    @strawberry.subscription(
+        description="Every entry of the log after the cursor `after` (omitted: from now on), "
+        "in log order: recordings, each kind of correction, places' and actors' registrations, "
+        "each with the incident as it stood right after it. The missed ones first, then live."
+    )
+    async def log_entries(
+        self, info: Info, after: str | None = None, filter: EntryFilter | None = None
+    ) -> AsyncGenerator[Entry, None]:
+        broadcaster = _broadcaster(info.context)
+        start = parse_cursor(after)
+        match = entry_matcher(**({} if filter is None else filter.matcher_args()))  # type: ignore[arg-type]
+        between_items = _BetweenItems(info.context)
+        async for row in broadcaster.follow(broadcaster.entries, start, match):
+            await between_items()
+            yield Entry.from_row(row, cursor_of(row.key))
 
     @strawberry.subscription(
         description="Hand-overs — changes of who holds a place now — learned after the cursor "

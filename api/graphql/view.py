@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from cross_web import HTTPException
-from graphql import GraphQLFormattedError, OperationType
+from graphql import GraphQLError, GraphQLFormattedError, OperationType
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.schema.base import BaseSchema
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -22,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ErrorMessage,
     SubscribeMessage,
 )
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from api.access import PRINCIPAL, request_principal
@@ -32,6 +34,9 @@ from api.graphql.context import REVOKED, Context
 from api.graphql.encoding import decode, encode
 from api.middleware import TIMEOUT
 from readmodel.projector import projected_position
+
+#: A subscription sent without a stream to deliver it on.
+STREAM_REQUIRED: Final = "STREAM_REQUIRED"
 
 
 def error_message(operation_id: str, code: str, message: str) -> ErrorMessage:
@@ -149,10 +154,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class FrontlineGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, with the server's limits. Only graphql-transport-ws is
-    offered: the legacy graphql-ws subprotocol (subscriptions-transport-ws, unmaintained
-    since 2022) answered its queries and mutations with INTERNAL_SERVER_ERROR, and a client
-    asking only for it is refused (4406)."""
+    """Strawberry's ASGI view, with the server's limits. Subscriptions over WebSocket
+    (graphql-transport-ws only: the legacy graphql-ws subprotocol of subscriptions-transport-ws,
+    unmaintained since 2022, answered its queries and mutations with INTERNAL_SERVER_ERROR,
+    and a client asking only for it is refused with 4406), and over Server-Sent Events
+    (GraphQL over SSE, distinct connections: ``Accept: text/event-stream``)."""
 
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
@@ -168,7 +174,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide=None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
             # Strawberry's own cap answers without a code; ours (handle_subscribe) has one.
             max_subscriptions_per_connection=None,
         )
@@ -191,6 +197,30 @@ class FrontlineGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return decode(data)
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A subscription sent as a plain request (no stream to deliver it on) is the
+        client's mistake: a coded error, not Strawberry's null-for-non-null 500."""
+        query = request_data.query
+        kind = None if not query else operation_type(query, request_data.operation_name)
+        if kind is OperationType.SUBSCRIPTION:
+            message = (
+                "a subscription needs a stream: a WebSocket (graphql-transport-ws) or "
+                "Server-Sent Events (Accept: text/event-stream)"
+            )
+            error = GraphQLError(message, extensions={"code": STREAM_REQUIRED})
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         """A GraphQL-over-HTTP body is a JSON object: anything else is the client's 400

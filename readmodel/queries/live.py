@@ -36,10 +36,13 @@ from readmodel.queries.sql import (
 Key = tuple[int, int]
 END: Final = 2**128 - 1  # the largest tiebreak: "all of this position"
 
+# Each incident as it stood when it was recorded (its first version): an item that a cursor
+# names is the same wherever it is read from, and whenever (rm.incidents moves on with every
+# correction; the subscription's ring would hold what it read when it read it).
 SELECT_INCIDENTS: Final = """
-SELECT i.* FROM rm.incidents AS i
- WHERE i.recorded_position > $1 AND i.recorded_position <= $2
- ORDER BY i.recorded_position {direction} LIMIT $3
+SELECT v.* FROM rm.incident_versions AS v
+ WHERE v.updated_position > $1 AND v.updated_position <= $2 AND v.version = 1
+ ORDER BY v.updated_position {direction} LIMIT $3
 """
 SELECT_CHANGES: Final = """
 SELECT c.* FROM rm.control_changes AS c
@@ -50,7 +53,7 @@ SELECT c.* FROM rm.control_changes AS c
 
 @dataclass(frozen=True)
 class NewIncident:
-    """An incident (as believed when read) with its places, for the area filters."""
+    """An incident as it was recorded, with its places (for the area filters)."""
 
     row: IncidentRow
     places: tuple[PlaceRow, ...]

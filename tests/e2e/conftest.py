@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from uuid import uuid4
 
@@ -85,17 +85,25 @@ def start_server(postgres_dsn: str, log: Path, **env_overrides: str) -> Iterator
     """Create a database, serve it with the sample loaded, yield, then stop and drop it."""
     name = f"e2e_{uuid4().hex}"
     dsn, reader, writer, admin = asyncio.run(_prepare(postgres_dsn, name))
+    try:
+        yield from serve_database(Server("", dsn, writer, reader, admin, log), **env_overrides)
+    finally:
+        asyncio.run(_drop(postgres_dsn, name))
+
+
+def serve_database(database: Server, **env_overrides: str) -> Iterator[Server]:
+    """Serve ``database``'s database (and keys) with one more `frontline serve` process."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "true"} | env_overrides
-    with log.open("ab") as output:
+    env |= {"DATABASE_URL": database.dsn, "FRONTLINE_LOAD_SAMPLE": "true"} | env_overrides
+    with database.log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--port", str(port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"http://127.0.0.1:{port}", dsn, writer, reader, admin, log)
+    server = replace(database, url=f"http://127.0.0.1:{port}")
     try:
         _wait_until_projected(server, process)
         yield server
@@ -106,7 +114,6 @@ def start_server(postgres_dsn: str, log: Path, **env_overrides: str) -> Iterator
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        asyncio.run(_drop(postgres_dsn, name))
 
 
 def _wait_until_projected(server: Server, process: subprocess.Popen[bytes]) -> None:

@@ -23,6 +23,7 @@ T0 = datetime(2024, 12, 1, tzinfo=UTC)
 SOURCE = Source(outlet="Test Wire")
 READ_MODEL_TABLES = (
     "places", "actors", "incidents", "place_facts", "control", "control_changes", "tracking",
+    "incident_versions", "log_entries", "read_model_version",
 )  # fmt: skip
 
 
