@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from uuid import UUID
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 KEY_RECHECK_SECONDS: Final = 2.0
+RECORDED_AT: Final = (
+    "SELECT notification_id, recorded_at FROM public.frontline_events "
+    "WHERE notification_id = ANY($1::bigint[])"
+)
 REVOKED: Final = "the API key was revoked"
 
 
@@ -59,11 +64,19 @@ class Context:
     place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
     actor_loader: DataLoader[UUID, q.ActorRow | None] = field(init=False)
     incident_loader: DataLoader[UUID, q.IncidentRow | None] = field(init=False)
+    recorded_at_loader: DataLoader[int, datetime] = field(init=False)
 
     def __post_init__(self) -> None:
         self.place_loader = _loader(self.pool, q.places_by_id)
         self.actor_loader = _loader(self.pool, q.actors_by_id)
         self.incident_loader = _loader(self.pool, q.incidents_by_id)
+        self.recorded_at_loader = DataLoader(load_fn=self._recorded_at)
+
+    async def _recorded_at(self, positions: Sequence[int]) -> list[datetime]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(RECORDED_AT, list(positions))
+        found = {r["notification_id"]: r["recorded_at"] for r in rows}
+        return [found[p] for p in positions]
 
     def require(self, role: Role) -> Principal:
         """The caller, if its key grants ``role``; a typed error otherwise."""

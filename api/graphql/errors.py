@@ -9,6 +9,7 @@ own parse and validation errors get ``GRAPHQL_VALIDATION_FAILED``, variables of 
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 import asyncpg
 import strawberry
@@ -17,7 +18,8 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from api.database import DATABASE_DOWN
-from domain.errors import DomainError
+from api.graphql import ids
+from domain.errors import DomainError, UnknownActor, UnknownPlace
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +76,11 @@ class TypedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
+            message, field = _as_sent(original)
             extensions: dict[str, object] = {"code": original.code}
-            if original.field:
-                extensions["field"] = original.field
-            return _copy(error, original.message, extensions)
+            if field:
+                extensions["field"] = field
+            return _copy(error, message, extensions)
         for kinds, code, message in _KNOWN_FAILURES:
             if isinstance(original, kinds):
                 if code == "UNAVAILABLE":
@@ -91,6 +94,22 @@ class TypedErrors(MaskErrors):
             return _copy(error, error.message, {**(error.extensions or {}), "code": code})
         logger.error("unexpected error in %s", error.path, exc_info=original)
         return _copy(error, self.error_message, {"code": "INTERNAL_SERVER_ERROR"})
+
+
+def _as_sent(error: DomainError) -> tuple[str, str | None]:
+    """The message and field of a domain error, naming a place or actor the domain could not
+    find as the client named it (its slug or global id, in its own argument), not by the
+    UUID the domain knows it by."""
+    kind = {UnknownPlace: "place", UnknownActor: "actor"}.get(type(error))
+    if kind is not None and error.field:
+        try:
+            named = ids.sent(UUID(error.field))
+        except ValueError:
+            named = None
+        if named is not None:
+            ref, field = named
+            return f"no {kind} {ref!r}", field
+    return error.message, error.field
 
 
 class FrontlineSchema(strawberry.Schema):

@@ -4,6 +4,7 @@ and is idempotent when given an ``idempotencyKey``. Nothing is written on any er
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from api.graphql.types.actor import Actor
 from api.graphql.types.incident import Incident
 from api.graphql.types.place import Place
 from api.graphql.write_inputs import (
+    CLIENT_KEY_MAX,
     AdvanceInput,
     AircraftLossInput,
     AirStrikeInput,
@@ -38,8 +40,6 @@ from domain import commands as c
 from domain.application import Receipt
 
 MAX_BATCH = 1000
-#: An idempotency key as a client writes it; scoped (``scoped``) it stays within KEY_MAX.
-CLIENT_KEY_MAX = 200
 POSITION_OF = (
     "SELECT notification_id FROM public.frontline_events "
     "WHERE originator_id = $1 AND originator_version = $2"
@@ -57,6 +57,14 @@ class Payload:
         description="True when an idempotent retry recorded nothing new."
     )
     type_name: strawberry.Private[str]
+
+    @strawberry.field(
+        description="When the log recorded it (record time): with `position`, what "
+        "knownAt / knownAtPosition take to ask what was known right after this write."
+    )
+    async def recorded_at(self, info: Info) -> datetime:
+        found: datetime = await info.context.recorded_at_loader.load(self.position)
+        return found
 
     @strawberry.field(description="The incident as projected (waits for the projection).")
     async def incident(self, info: Info) -> Incident | None:
@@ -220,8 +228,8 @@ class AnticipatedOperationItem:
     details: AnticipatedOperationInput
 
 
-def _incident_id(base: CorrectionInput) -> UUID:
-    return ids.incident_ref(base.incident)
+def _incident_id(info: Info, base: CorrectionInput) -> UUID:
+    return base.incident_id(info.context.require(Role.WRITER).key_scope)
 
 
 @strawberry.type
@@ -315,7 +323,7 @@ class Mutation:
         self, info: Info, correction: CorrectionInput, source_: SourceArg
     ) -> Payload:
         command = c.Corroborate(
-            _incident_id(correction), source_.to_domain(), correction.idempotency_key,
+            _incident_id(info, correction), source_.to_domain(), correction.idempotency_key,
             correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]
@@ -333,7 +341,7 @@ class Mutation:
         reason: str | None = None,
     ) -> Payload:
         command = c.Dispute(
-            _incident_id(correction), source_.to_domain(),
+            _incident_id(info, correction), source_.to_domain(),
             None if disputed_by is None else ids.actor_ref(disputed_by), reason,
             correction.idempotency_key, correction.expected_version, _by(info),
         )  # fmt: skip
@@ -344,7 +352,7 @@ class Mutation:
     )
     async def confirm(self, info: Info, correction: CorrectionInput, source_: SourceArg) -> Payload:
         command = c.Confirm(
-            _incident_id(correction), source_.to_domain(), correction.idempotency_key,
+            _incident_id(info, correction), source_.to_domain(), correction.idempotency_key,
             correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]
@@ -356,7 +364,8 @@ class Mutation:
     async def amend(
         self, info: Info, correction: CorrectionInput, amendment: AmendInput
     ) -> Payload:
-        return (await _execute(info, [amendment.command(correction, _by(info))]))[0]
+        scope = info.context.require(Role.WRITER).key_scope
+        return (await _execute(info, [amendment.command(correction, _by(info), scope)]))[0]
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -369,8 +378,9 @@ class Mutation:
         reason: str,
         source_: OptionalSourceArg = None,
     ) -> Payload:
+        source = None if source_ is None else source_.to_domain()
         command = c.Retract(
-            _incident_id(correction), reason, None if source_ is None else source_.to_domain(),
+            _incident_id(info, correction), reason, source,
             correction.idempotency_key, correction.expected_version, _by(info),
         )  # fmt: skip
         return (await _execute(info, [command]))[0]

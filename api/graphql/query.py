@@ -20,10 +20,12 @@ from api.graphql.types.actor import Actor
 from api.graphql.types.common import (
     Connection,
     From,
+    KnownAtPosition,
     Node,
     PlaceKind,
     check_page_size,
     connection,
+    known,
 )
 from api.graphql.types.control import Change, ControlState, PlaceControl, control_at, now_or
 from api.graphql.types.incident import Incident, incident_page
@@ -176,18 +178,27 @@ class Query:
         place: str,
         as_of: datetime | None = None,
         known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
     ) -> ControlState | None:
         info.context.check_read()
-        state = await control_at(info, ids.place_ref(place), as_of, known_at)
+        state = await control_at(
+            info, ids.place_ref(place), as_of, known(known_at, known_at_position)
+        )
         return None if state is None else ControlState.from_row(state)
 
     @strawberry.field(description="A place's control timeline as known at knownAt.")
     async def control_history(
-        self, info: Info, place: str, known_at: datetime | None = None
+        self,
+        info: Info,
+        place: str,
+        known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
     ) -> list[ControlState]:
         info.context.check_read()
         async with info.context.pool.acquire() as conn:
-            states = await q.control_history(conn, ids.place_ref(place), known_at)
+            states = await q.control_history(
+                conn, ids.place_ref(place), known(known_at, known_at_position)
+            )
         return [ControlState.from_row(s) for s in states]
 
     @strawberry.field(description="Every place's state at asOf as known at knownAt, by name.")
@@ -198,10 +209,11 @@ class Query:
         after: str | None = None,
         as_of: datetime | None = None,
         known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
         where: PlaceFilter | None = None,
     ) -> Connection[PlaceControl]:
         info.context.check_read()
-        entries = await _control_map(info, as_of, known_at, where)
+        entries = await _control_map(info, as_of, known(known_at, known_at_position), where)
         return _page([PlaceControl.from_row(e) for e in entries], first, after)
 
     @strawberry.field(
@@ -213,12 +225,15 @@ class Query:
         info: Info,
         as_of: datetime | None = None,
         known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
         where: PlaceFilter | None = None,
     ) -> JSON:
         info.context.check_read()
-        args = {} if where is None else where.map_args()
+        args: dict[str, Any] = {} if where is None else where.map_args()
         async with info.context.pool.acquire() as conn:
-            text = await q.control_map_geojson(conn, now_or(as_of), known_at, **args)  # type: ignore[arg-type]
+            text = await q.control_map_geojson(
+                conn, now_or(as_of), known(known_at, known_at_position), **args
+            )
         # Built and encoded by PostgreSQL; spliced into the response as it is (see
         # FrontlineGraphQL.encode_json) rather than parsed and encoded again.
         return JSON(EncodedJSON(text))
@@ -230,12 +245,15 @@ class Query:
         from_: From,
         to: datetime,
         known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
         where: PlaceFilter | None = None,
     ) -> list[Change]:
         info.context.check_read()
-        args = {} if where is None else where.map_args()
+        args: dict[str, Any] = {} if where is None else where.map_args()
         async with info.context.pool.acquire() as conn:
-            rows = await q.changes_between(conn, from_, to, known_at, **args)  # type: ignore[arg-type]
+            rows = await q.changes_between(
+                conn, from_, to, known(known_at, known_at_position), **args
+            )
         return [Change.from_row(r) for r in rows]
 
     @strawberry.field(description="The raw log, in position order, after a position.")
@@ -245,8 +263,8 @@ class Query:
 
 
 async def _control_map(
-    info: Info, as_of: datetime | None, known_at: datetime | None, where: PlaceFilter | None
+    info: Info, as_of: datetime | None, known_at: q.Known, where: PlaceFilter | None
 ) -> list[q.PlaceControl]:
-    args = {} if where is None else where.map_args()
+    args: dict[str, Any] = {} if where is None else where.map_args()
     async with info.context.pool.acquire() as conn:
-        return await q.control_map(conn, now_or(as_of), known_at, **args)  # type: ignore[arg-type]
+        return await q.control_map(conn, now_or(as_of), known_at, **args)

@@ -30,6 +30,7 @@ from api.access import PRINCIPAL, request_principal
 from api.auth import authenticate, bearer, still_valid
 from api.database import DATABASE_DOWN
 from api.fanout import operation_type, plan
+from api.graphql import ids
 from api.graphql.context import REVOKED, Context
 from api.graphql.encoding import decode, encode
 from api.middleware import TIMEOUT
@@ -231,6 +232,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         return parsed
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        ids.noting()  # references this request sends, to name them back in errors
         resources = request.state.resources
         pool = resources.pool
         if isinstance(request, Request):  # api.access.ReadGate looked the key up

@@ -6,6 +6,8 @@ Places and actors are referenced by slug or id. Times are ISO 8601 with an offse
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
+from uuid import UUID
 
 import strawberry
 
@@ -21,23 +23,29 @@ from api.graphql.types.common import (
 from domain import commands as c
 from domain import details as d
 from domain import vocabulary as v
+from domain.errors import InvalidInput
+from domain.identity import incident_id
 from domain.values import Coordinates, Source, ValidTime
 
-
-def _places(refs: list[str] | None) -> tuple[object, ...]:
-    return tuple(ids.place_ref(r) for r in refs or ())
-
-
-def _actors(refs: list[str] | None) -> tuple[object, ...]:
-    return tuple(ids.actor_ref(r) for r in refs or ())
+#: An idempotency key as a client writes it; scoped (api.graphql.mutation.scoped) it stays
+#: within the domain's KEY_MAX.
+CLIENT_KEY_MAX: Final = 200
 
 
-def _actor(ref: str | None) -> object | None:
-    return None if ref is None else ids.actor_ref(ref)
+def _places(refs: list[str] | None, field: str) -> tuple[object, ...]:
+    return tuple(ids.place_ref(r, field) for r in refs or ())
 
 
-def _place(ref: str | None) -> object | None:
-    return None if ref is None else ids.place_ref(ref)
+def _actors(refs: list[str] | None, field: str) -> tuple[object, ...]:
+    return tuple(ids.actor_ref(r, field) for r in refs or ())
+
+
+def _actor(ref: str | None, field: str) -> object | None:
+    return None if ref is None else ids.actor_ref(ref, field)
+
+
+def _place(ref: str | None, field: str) -> object | None:
+    return None if ref is None else ids.place_ref(ref, field)
 
 
 @strawberry.input
@@ -60,7 +68,7 @@ class SourceInput:
             published_at=self.published_at,
             quote=self.quote,
             speaker=self.speaker,
-            speaker_actor_id=_actor(self.speaker_actor),  # type: ignore[arg-type]
+            speaker_actor_id=_actor(self.speaker_actor, "speakerActor"),  # type: ignore[arg-type]
         )
 
 
@@ -85,9 +93,9 @@ class IncidentInput:
         return c.RecordIncident(
             details=details,
             valid_time=ValidTime(self.occurred_at, self.precision, self.occurred_until),
-            places=_places(self.places),  # type: ignore[arg-type]
+            places=_places(self.places, "places"),  # type: ignore[arg-type]
             sources=tuple(s.to_domain() for s in self.sources),
-            actors=_actors(self.actors),  # type: ignore[arg-type]
+            actors=_actors(self.actors, "actors"),  # type: ignore[arg-type]
             summary=self.summary,
             key=self.idempotency_key,
             recorded_by=recorded_by,
@@ -100,7 +108,7 @@ class CaptureInput:
     taken_from: str | None = None
 
     def details(self) -> d.Details:
-        return d.Capture(by=_actors(self.by), taken_from=_actor(self.taken_from))  # type: ignore[arg-type]
+        return d.Capture(by=_actors(self.by, "by"), taken_from=_actor(self.taken_from, "takenFrom"))  # type: ignore[arg-type]
 
 
 @strawberry.input
@@ -113,11 +121,11 @@ class WithdrawalInput:
 
     def details(self) -> d.Details:
         return d.Withdrawal(
-            actor=ids.actor_ref(self.actor),
+            actor=ids.actor_ref(self.actor, "actor"),
             redeployment=self.redeployment,
-            to_place=_place(self.to_place),  # type: ignore[arg-type]
+            to_place=_place(self.to_place, "toPlace"),  # type: ignore[arg-type]
             to_description=self.to_description,
-            handed_to=_actor(self.handed_to),  # type: ignore[arg-type]
+            handed_to=_actor(self.handed_to, "handedTo"),  # type: ignore[arg-type]
         )
 
 
@@ -134,9 +142,9 @@ class AircraftLossInput:
         return d.AircraftLoss(
             aircraft=self.aircraft,
             outcome=self.outcome,
-            operator=_actor(self.operator),  # type: ignore[arg-type]
-            claimed_by=_actor(self.claimed_by),  # type: ignore[arg-type]
-            origin=_place(self.origin),  # type: ignore[arg-type]
+            operator=_actor(self.operator, "operator"),  # type: ignore[arg-type]
+            claimed_by=_actor(self.claimed_by, "claimedBy"),  # type: ignore[arg-type]
+            origin=_place(self.origin, "origin"),  # type: ignore[arg-type]
             count=self.count,
         )
 
@@ -146,7 +154,7 @@ class ClashInput:
     parties: list[str]
 
     def details(self) -> d.Details:
-        return d.Clash(parties=_actors(self.parties))  # type: ignore[arg-type]
+        return d.Clash(parties=_actors(self.parties, "parties"))  # type: ignore[arg-type]
 
 
 @strawberry.input
@@ -157,8 +165,8 @@ class AdvanceInput:
 
     def details(self) -> d.Details:
         return d.Advance(
-            actor=ids.actor_ref(self.actor),
-            objective=_place(self.objective),  # type: ignore[arg-type]
+            actor=ids.actor_ref(self.actor, "actor"),
+            objective=_place(self.objective, "objective"),  # type: ignore[arg-type]
             direction=self.direction,
         )
 
@@ -171,9 +179,9 @@ class AirStrikeInput:
 
     def details(self) -> d.Details:
         return d.AirStrike(
-            by=ids.actor_ref(self.by),
+            by=ids.actor_ref(self.by, "by"),
             target=self.target,
-            in_support_of=_actor(self.in_support_of),  # type: ignore[arg-type]
+            in_support_of=_actor(self.in_support_of, "inSupportOf"),  # type: ignore[arg-type]
         )
 
 
@@ -189,7 +197,7 @@ class StatementInput:
             speaker=self.speaker,
             quote=self.quote,
             channel=self.channel,
-            speaker_actor=_actor(self.speaker_actor),  # type: ignore[arg-type]
+            speaker_actor=_actor(self.speaker_actor, "speakerActor"),  # type: ignore[arg-type]
         )
 
 
@@ -203,8 +211,8 @@ class AnticipatedOperationInput:
     def details(self) -> d.Details:
         return d.AnticipatedOperation(
             description=self.description,
-            actor=_actor(self.actor),  # type: ignore[arg-type]
-            objective=_place(self.objective),  # type: ignore[arg-type]
+            actor=_actor(self.actor, "actor"),  # type: ignore[arg-type]
+            objective=_place(self.objective, "objective"),  # type: ignore[arg-type]
             expected_from=self.expected_from,
         )
 
@@ -230,7 +238,7 @@ class RegisterPlaceInput:
             country=self.country,
             governorate=self.governorate,
             aliases=tuple(self.aliases or ()),
-            parent=_place(self.parent),  # type: ignore[arg-type]
+            parent=_place(self.parent, "parent"),  # type: ignore[arg-type]
         )
 
 
@@ -250,17 +258,38 @@ class RegisterActorInput:
             kind=self.kind,
             side=self.side,
             aliases=tuple(self.aliases or ()),
-            coalitions=_actors(self.coalitions),  # type: ignore[arg-type]
+            coalitions=_actors(self.coalitions, "coalitions"),  # type: ignore[arg-type]
         )
 
 
 @strawberry.input(description="Common to every correction.")
 class CorrectionInput:
-    incident: strawberry.ID
+    incident: strawberry.ID | None = strawberry.field(
+        default=None, description="The incident's id (or name it by incidentKey)."
+    )
+    incident_key: str | None = strawberry.field(
+        default=None,
+        description="The idempotencyKey your API key recorded the incident with, instead of "
+        "its id.",
+    )
     idempotency_key: str | None = None
     expected_version: int | None = strawberry.field(
         default=None, description="Fail with CONFLICT unless the incident is at this version."
     )
+
+    def incident_id(self, key_scope: str) -> UUID:
+        """The incident named, by id or by the idempotency key recorded in ``key_scope``."""
+        if (self.incident is None) == (self.incident_key is None):
+            raise InvalidInput(
+                "name the incident by `incident` (its id) or by `incidentKey`", field="incident"
+            )
+        if self.incident is not None:
+            return ids.incident_ref(self.incident)
+        if not self.incident_key or len(self.incident_key) > CLIENT_KEY_MAX:
+            raise InvalidInput(
+                f"incidentKey is 1 to {CLIENT_KEY_MAX} characters", field="incidentKey"
+            )
+        return incident_id(key_scope + self.incident_key)
 
 
 @strawberry.input
@@ -272,17 +301,17 @@ class AmendInput:
     places: list[str] | None = None
     source: SourceInput | None = None
 
-    def command(self, base: CorrectionInput, recorded_by: str | None) -> c.Amend:
+    def command(self, base: CorrectionInput, recorded_by: str | None, key_scope: str) -> c.Amend:
         valid_time = (
             None
             if self.occurred_at is None
             else ValidTime(self.occurred_at, self.precision, self.occurred_until)
         )
         return c.Amend(
-            incident=ids.incident_ref(base.incident),
+            incident=base.incident_id(key_scope),
             reason=self.reason,
             valid_time=valid_time,
-            places=None if self.places is None else _places(self.places),  # type: ignore[arg-type]
+            places=None if self.places is None else _places(self.places, "places"),  # type: ignore[arg-type]
             source=None if self.source is None else self.source.to_domain(),
             key=base.idempotency_key,
             expected_version=base.expected_version,

@@ -47,7 +47,7 @@ from readmodel.queries.rows import (
     PlaceControl,
     PlaceRow,
 )
-from readmodel.queries.sql import BBox, Near
+from readmodel.queries.sql import BBox, Known, Near
 
 __all__ = [
     "ActorRow",
@@ -59,6 +59,7 @@ __all__ = [
     "GainsAndLosses",
     "IncidentRow",
     "InvalidCursor",
+    "Known",
     "Near",
     "PlaceControl",
     "PlaceRow",

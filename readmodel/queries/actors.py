@@ -15,7 +15,7 @@ from domain.vocabulary import AircraftOutcome, ClaimStatus, IncidentKind
 from readmodel.queries.control import changes_between, control_map
 from readmodel.queries.incidents import FeedOrder, incident_feed
 from readmodel.queries.rows import AircraftTally, GainsAndLosses, IncidentRow, PlaceControl
-from readmodel.queries.sql import Query, aware
+from readmodel.queries.sql import Known, Query, aware
 
 # `count` defaults to 1 for details stored before it existed. The GIN index on actor_ids
 # narrows to the actor's incidents; the jsonb fields then say which role it played.
@@ -37,14 +37,14 @@ UNTIL: Final = "i.valid_from < {0}::timestamptz"
 
 
 async def places_held(
-    conn: Any, actor_id: UUID, as_of: datetime, known_at: datetime | None = None
+    conn: Any, actor_id: UUID, as_of: datetime, known_at: Known = None
 ) -> list[PlaceControl]:
     """The places ``actor_id`` held (alone or jointly) at ``as_of``, as known at ``known_at``."""
     return await control_map(conn, as_of, known_at, controller=actor_id)
 
 
 async def gains_and_losses(
-    conn: Any, actor_id: UUID, t1: datetime, t2: datetime, known_at: datetime | None = None
+    conn: Any, actor_id: UUID, t1: datetime, t2: datetime, known_at: Known = None
 ) -> GainsAndLosses:
     """Places ``actor_id`` held at ``t2`` but not at ``t1`` (gained), and the reverse (lost),
     as known at ``known_at``. A place it held throughout, even with a changed partner, is

@@ -26,6 +26,7 @@ from readmodel.queries.sql import (
     KNOWN_POSITION,
     PLACE_KNOWN,
     BBox,
+    Known,
     Near,
     Query,
     aware,
@@ -149,16 +150,17 @@ def _columns(alias: str, prefix: str) -> str:
     return ", ".join(f"{alias}.{col} AS {prefix}{col}" for col in STATE_COLUMNS)
 
 
-async def known_position(conn: Any, known_at: datetime | None) -> int | None:
+async def known_position(conn: Any, known_at: Known) -> int | None:
     """The log position known at record time ``known_at``: the last event recorded at or
-    before it, 0 if nothing was; None (everything known) when ``known_at`` is None."""
-    if known_at is None:
-        return None
+    before it, 0 if nothing was; None (everything known) when ``known_at`` is None; a
+    position stands for itself."""
+    if known_at is None or isinstance(known_at, int):
+        return known_at
     return int(await conn.fetchval(SELECT_KNOWN_POSITION, aware(known_at, "knownAt")))
 
 
 async def control_at(
-    conn: Any, place_id: UUID, as_of: datetime, known_at: datetime | None = None
+    conn: Any, place_id: UUID, as_of: datetime, known_at: Known = None
 ) -> ControlState | None:
     """The control state of a place at valid time ``as_of``, as known at ``known_at``.
 
@@ -176,9 +178,7 @@ async def control_at(
     return None if row is None else state_from_row(row, as_of)
 
 
-async def control_history(
-    conn: Any, place_id: UUID, known_at: datetime | None = None
-) -> list[ControlState]:
+async def control_history(conn: Any, place_id: UUID, known_at: Known = None) -> list[ControlState]:
     """A place's whole control timeline as known at ``known_at``, oldest first (an interval
     open to the past first). ``uncertain`` here says the interval's start is uncertain."""
     q = Query()
@@ -193,7 +193,7 @@ async def control_history(
 async def control_map(
     conn: Any,
     as_of: datetime,
-    known_at: datetime | None = None,
+    known_at: Known = None,
     *,
     bbox: BBox | None = None,
     near: Near | None = None,
@@ -227,7 +227,7 @@ async def control_map(
 async def control_map_geojson(
     conn: Any,
     as_of: datetime,
-    known_at: datetime | None = None,
+    known_at: Known = None,
     *,
     bbox: BBox | None = None,
     near: Near | None = None,
@@ -254,7 +254,7 @@ async def control_map_geojson(
 
 def _map_query(
     as_of: datetime,
-    known_at: datetime | None,
+    known_at: Known,
     *,
     bbox: BBox | None,
     near: Near | None,
@@ -280,7 +280,7 @@ async def changes_between(
     conn: Any,
     t1: datetime,
     t2: datetime,
-    known_at: datetime | None = None,
+    known_at: Known = None,
     *,
     bbox: BBox | None = None,
     near: Near | None = None,

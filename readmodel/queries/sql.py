@@ -46,6 +46,12 @@ CASE WHEN {0}::timestamptz IS NULL THEN 9223372036854775807 ELSE coalesce((
      LIMIT 1), 0) END"""
 
 WITH_KNOWN: Final = "k AS (SELECT " + KNOWN_POSITION + " AS pk)"
+# The same, for a log position given as it is ("as known right after write N").
+WITH_KNOWN_POSITION: Final = "k AS (SELECT {0}::bigint AS pk)"
+
+#: Record time as a query takes it: a moment (what had been recorded by then), a log
+#: position (what the log held up to it), or None (everything known now).
+Known = datetime | int | None
 
 # The control row of a place at valid time {t} as known at position {pk}. The GiST index on
 # `span` answers the degenerate-box containment (GiST box_ops does not index `box @> point`,
@@ -93,10 +99,14 @@ class Query:
         """AND ``fragment`` (see ``sql``) into this statement's main WHERE clause."""
         self.conditions.append(self.sql(fragment, *values, **names))
 
-    def known_position(self, known_at: datetime | None) -> str:
-        """An SQL expression for the log position known at ``known_at`` (see KNOWN_POSITION),
-        as a scalar subquery of the ``k`` CTE that ``WITH_KNOWN`` defines."""
-        self.with_known = self.sql(WITH_KNOWN, optional_aware(known_at, "knownAt"))
+    def known_position(self, known_at: Known) -> str:
+        """An SQL expression for the log position known at ``known_at`` (see KNOWN_POSITION;
+        a position stands for itself), as a scalar subquery of the ``k`` CTE that
+        ``WITH_KNOWN`` defines."""
+        if isinstance(known_at, int):
+            self.with_known = self.sql(WITH_KNOWN_POSITION, known_at)
+        else:
+            self.with_known = self.sql(WITH_KNOWN, optional_aware(known_at, "knownAt"))
         return "(SELECT pk FROM k)"
 
     @property

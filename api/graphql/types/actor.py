@@ -14,7 +14,9 @@ from api.graphql.types.common import (
     AircraftOutcome,
     Connection,
     From,
+    KnownAtPosition,
     Node,
+    known,
 )
 from readmodel import queries as q
 
@@ -76,23 +78,36 @@ class Actor(Node):
 
     @strawberry.field(description="Places it held at asOf (default: now), as known at knownAt.")
     async def places_held(
-        self, info: Info, as_of: datetime | None = None, known_at: datetime | None = None
+        self,
+        info: Info,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
     ) -> list[PlaceType]:
         from api.graphql.types.control import now_or  # noqa: PLC0415
         from api.graphql.types.place import Place  # noqa: PLC0415
 
         async with info.context.pool.acquire() as conn:
-            held = await q.places_held(conn, self.row.id, now_or(as_of), known_at)
+            held = await q.places_held(
+                conn, self.row.id, now_or(as_of), known(known_at, known_at_position)
+            )
         return [Place.from_row(pc.place) for pc in held]
 
     @strawberry.field(description="Places it came to hold or stopped holding between two instants.")
     async def gains_and_losses(
-        self, info: Info, from_: From, to: datetime, known_at: datetime | None = None
+        self,
+        info: Info,
+        from_: From,
+        to: datetime,
+        known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
     ) -> GainsAndLosses:
         from api.graphql.types.control import Change  # noqa: PLC0415
 
         async with info.context.pool.acquire() as conn:
-            result = await q.gains_and_losses(conn, self.row.id, from_, to, known_at)
+            result = await q.gains_and_losses(
+                conn, self.row.id, from_, to, known(known_at, known_at_position)
+            )
         return GainsAndLosses(
             gained=[Change.from_row(c) for c in result.gained],
             lost=[Change.from_row(c) for c in result.lost],

@@ -11,6 +11,7 @@ import strawberry
 from api.graphql.errors import ApiError
 from domain import vocabulary as v
 from domain.control import ControlStatus as DomainControlStatus
+from readmodel.queries.sql import Known
 
 MAX_PAGE = 100
 
@@ -35,6 +36,29 @@ Channel = v.Channel
 ControlStatus = DomainControlStatus
 
 T = TypeVar("T")
+
+#: Record time as a log position: every `knownAt` argument has this sibling.
+KnownAtPosition = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Only what the log held up to this position (e.g. a mutation's "
+        "`position`: as known right after that write). Instead of knownAt."
+    ),
+]
+
+
+def known(known_at: datetime | None, known_at_position: int | None) -> Known:
+    """The record time a query asks for: a moment, a log position, or None (now)."""
+    if known_at_position is None:
+        return known_at
+    if known_at is not None:
+        raise ApiError(
+            "INVALID_INPUT", "give knownAt or knownAtPosition, not both", field="knownAtPosition"
+        )
+    if known_at_position < 0:
+        raise ApiError("INVALID_INPUT", "a log position is 0 or more", field="knownAtPosition")
+    return known_at_position
+
 
 # `from` is a Python keyword, so resolvers take `from_`; clients still write `from:`.
 From = Annotated[datetime, strawberry.argument(name="from", description="The earlier instant.")]

@@ -27,7 +27,7 @@ def now_or(as_of: datetime | None) -> datetime:
 
 
 async def control_at(
-    info: Info, place_id: UUID, as_of: datetime | None, known_at: datetime | None
+    info: Info, place_id: UUID, as_of: datetime | None, known_at: q.Known
 ) -> q.ControlState | None:
     async with info.context.pool.acquire() as conn:
         return await q.control_at(conn, place_id, now_or(as_of), known_at)

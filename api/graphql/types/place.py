@@ -9,7 +9,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
-from api.graphql.types.common import Connection, Node, PlaceKind
+from api.graphql.types.common import Connection, KnownAtPosition, Node, PlaceKind, known
 from readmodel import queries as q
 
 if TYPE_CHECKING:
@@ -56,19 +56,28 @@ class Place(Node):
 
     @strawberry.field(description="Who held it at asOf (default: now), as known at knownAt.")
     async def control(
-        self, info: Info, as_of: datetime | None = None, known_at: datetime | None = None
+        self,
+        info: Info,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
     ) -> ControlStateType | None:
         from api.graphql.types.control import ControlState, control_at  # noqa: PLC0415
 
-        state = await control_at(info, self.row.id, as_of, known_at)
+        state = await control_at(info, self.row.id, as_of, known(known_at, known_at_position))
         return None if state is None else ControlState.from_row(state)
 
     @strawberry.field(description="The whole control timeline as known at knownAt.")
-    async def history(self, info: Info, known_at: datetime | None = None) -> list[ControlStateType]:
+    async def history(
+        self,
+        info: Info,
+        known_at: datetime | None = None,
+        known_at_position: KnownAtPosition = None,
+    ) -> list[ControlStateType]:
         from api.graphql.types.control import ControlState  # noqa: PLC0415
 
         async with info.context.pool.acquire() as conn:
-            states = await q.control_history(conn, self.row.id, known_at)
+            states = await q.control_history(conn, self.row.id, known(known_at, known_at_position))
         return [ControlState.from_row(s) for s in states]
 
     @strawberry.field(description="Incidents here, most recent first.")
