@@ -39,6 +39,7 @@ run: $(STAMP) ## Serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 
 test: $(STAMP) ## Run the tests (starts a throwaway PostgreSQL unless DATABASE_URL is set)
 	@scripts/ensure-chromium
+	@scripts/ensure-node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Benchmark vs raw PostgreSQL (SCALE=10k|100k|1m, comma list); bench/results.md

@@ -60,6 +60,7 @@ def broadcaster(log: Log, capacity: int = 4, page: int = 2) -> tuple[Broadcaster
     feed: Feed[Row] = Feed(Ring(capacity, lambda r: r.key), log.fetch)
     b.incidents = feed  # type: ignore[assignment]
     b.control_changes = Feed(Ring(capacity, lambda r: r.key), Log().fetch)  # type: ignore[assignment]
+    b.entries = Feed(Ring(capacity, lambda r: r.key), Log().fetch)  # type: ignore[assignment]
     return b, feed
 
 
