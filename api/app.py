@@ -22,6 +22,7 @@ from api.broadcast import Broadcaster
 from api.config import Settings
 from api.database import DATABASE_DOWN, Pool, create_pool, eventsourcing_env, resolve_dsn
 from api.fanout import Fanout
+from api.graphql.over_http import GraphQLMedia
 from api.graphql.schema import build_schema
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
@@ -123,7 +124,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            *playground_routes(ReadGate(graphql)),
+            *playground_routes(GraphQLMedia(ReadGate(graphql))),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=middleware(settings),

@@ -144,6 +144,18 @@ def _resumes(root: FieldNode, variables: dict[str, Any]) -> bool:
     return False
 
 
+def operation_names(query: str) -> list[str | None] | None:
+    """The names of the operations a document holds (None: it does not parse)."""
+    document = _parsed(query) if isinstance(query, str) else None
+    if document is None:
+        return None
+    return [
+        d.name.value if d.name else None
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
 def operation_type(query: str, operation_name: str | None) -> OperationType | None:
     """Whether a subscribe message runs a query, a mutation or a subscription (None: it does
     not parse, or names no single operation; Strawberry's own path reports that)."""

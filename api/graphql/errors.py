@@ -123,7 +123,7 @@ class FrontlineSchema(strawberry.Schema):
             if isinstance(error, GraphQLSyntaxError):
                 # A syntax error is returned before any extension sees it (TypedErrors never
                 # runs), so it gets its code here, on the very object the client receives.
-                code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+                code = (error.extensions or {}).get("code", "GRAPHQL_PARSE_FAILED")
                 error.extensions = {**(error.extensions or {}), "code": code}
             if error.original_error is None or isinstance(
                 error.original_error,

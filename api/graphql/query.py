@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import json
 import time
+from bisect import bisect_right
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,32 +41,60 @@ from readmodel.queries.catalog import MAX_FOUND
 MAX_WAIT_MS = 10_000
 
 
-def _offset_cursor(n: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{n}".encode()).decode()
+SortKey = tuple[int | str, ...]
 
 
-def _offset(after: str | None) -> int:
-    if after is None:
-        return 0
+def _keyset_cursor(key: SortKey) -> str:
+    return base64.urlsafe_b64encode(json.dumps(["after", *key]).encode()).decode()
+
+
+def _keyset(after: str, like: SortKey) -> SortKey:
+    """The key a cursor holds; it must have the shape of this list's keys (``like``)."""
     try:
-        kind, _, n = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
-        if kind == "offset" and int(n) >= 0:
-            return int(n) + 1
-    except ValueError:
+        kind, *key = json.loads(base64.urlsafe_b64decode(after.encode()).decode())
+        if kind == "after" and [type(k) for k in key] == [type(k) for k in like]:
+            return tuple(key)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         pass
     raise ApiError("INVALID_CURSOR", "not a cursor from this list", field="after")
 
 
-def _page(items: list[Any], first: int, after: str | None) -> Connection[Any]:
-    """Page an already-ordered, bounded list (places, actors, map entries) by offset."""
-    start = _offset(after)
+def _page(
+    items: list[Any], first: int, after: str | None, key_of: Callable[[Any], SortKey]
+) -> Connection[Any]:
+    """Page a bounded list (places, actors, map entries) by keyset: in (name, slug) order, a
+    cursor is the last item's key, so a row added between two pages repeats nothing."""
     limit = check_page_size(first)
-    window = list(enumerate(items))[start : start + limit + 1]
-    page = connection(window, limit, lambda pair: _offset_cursor(pair[0]))
-    return Connection(
-        edges=[type(e)(node=e.node[1], cursor=e.cursor) for e in page.edges],
-        page_info=page.page_info,
-    )
+    ordered = sorted(items, key=key_of)
+    keys = [key_of(item) for item in ordered]
+    start = 0
+    if after is not None and keys:
+        start = bisect_right(keys, _keyset(after, keys[0]))
+    elif after is not None:
+        _keyset(after, ())  # an empty list: the cursor is still checked
+    window = ordered[start : start + limit + 1]
+    return connection(window, limit, lambda item: _keyset_cursor(key_of(item)), after=after)
+
+
+def _by_name(item: Place | Actor) -> SortKey:
+    return (item.name, item.slug)
+
+
+def _by_match(search: str) -> Callable[[Place | Actor], SortKey]:
+    """Search results' order (readmodel.queries.catalog.FIND): exact matches of a name or
+    alias first, then prefixes, then the rest; by name within each."""
+    term = search.lower()
+
+    def key(item: Place | Actor) -> SortKey:
+        names = [n.lower() for n in (item.name, *item.aliases)]
+        rank = 0 if term in names else 1 if any(n.startswith(term) for n in names) else 2
+        return (rank, item.name, item.slug)
+
+    return key
+
+
+def _by_place_name(item: PlaceControl) -> SortKey:
+    return (item.place.name, item.place.slug)
 
 
 @strawberry.type
@@ -130,7 +162,8 @@ class Query:
                 ]
             else:
                 rows = await q.list_places(conn, governorate=governorate, kinds=kinds)
-        return _page([Place.from_row(r) for r in rows], first, after)
+        key = _by_match(search) if search else _by_name
+        return _page([Place.from_row(r) for r in rows], first, after, key)
 
     @strawberry.field(description='An actor by slug (e.g. "hts") or id.')
     async def actor(self, info: Info, ref: str) -> Actor | None:
@@ -147,7 +180,8 @@ class Query:
         info.context.check_read()
         async with info.context.pool.acquire() as conn:
             rows = await (q.find_actors(conn, search, MAX_FOUND) if search else q.list_actors(conn))
-        return _page([Actor.from_row(r) for r in rows], first, after)
+        key = _by_match(search) if search else _by_name
+        return _page([Actor.from_row(r) for r in rows], first, after, key)
 
     @strawberry.field(description="An incident by id.")
     async def incident(self, info: Info, id: strawberry.ID) -> Incident | None:
@@ -214,7 +248,7 @@ class Query:
     ) -> Connection[PlaceControl]:
         info.context.check_read()
         entries = await _control_map(info, as_of, known(known_at, known_at_position), where)
-        return _page([PlaceControl.from_row(e) for e in entries], first, after)
+        return _page([PlaceControl.from_row(e) for e in entries], first, after, _by_place_name)
 
     @strawberry.field(
         description="The control map as a GeoJSON FeatureCollection (Point per place, with "

@@ -9,6 +9,8 @@ from typing import Any, Final, cast
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLFormattedError, OperationType
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -29,15 +31,68 @@ from strawberry.types.unset import UnsetType
 from api.access import PRINCIPAL, request_principal
 from api.auth import authenticate, bearer, still_valid
 from api.database import DATABASE_DOWN
-from api.fanout import operation_type, plan
+from api.fanout import operation_names, operation_type, plan
 from api.graphql import ids
 from api.graphql.context import REVOKED, Context
 from api.graphql.encoding import decode, encode
+from api.graphql.over_http import (
+    REQUEST_ERROR,
+    error_response,
+    is_request_error,
+    wants_graphql_response,
+)
 from api.middleware import TIMEOUT
 from readmodel.projector import projected_position
 
 #: A subscription sent without a stream to deliver it on.
 STREAM_REQUIRED: Final = "STREAM_REQUIRED"
+
+
+class Refused(HTTPException):
+    """A request refused before GraphQL runs, with the response to give."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code, "refused")
+        self.response = response
+
+
+def request_error(method: str, request: GraphQLRequestData) -> GraphQLError | None:
+    """What the specs refuse that Strawberry would run or answer otherwise:
+
+    - a hash-only request (automatic persisted queries): ``PERSISTED_QUERY_NOT_SUPPORTED``,
+      the error Apollo's persisted-queries link falls back on (it then sends the query);
+    - several operations and no ``operationName``: the GraphQL spec's request error
+      (Strawberry ran the first);
+    - a mutation over GET: ``405`` with ``Allow: POST`` (the GraphQL-over-HTTP spec's MUST);
+    - a subscription sent as a plain request: there is no stream to deliver it on.
+    """
+    extensions = request.extensions or {}
+    if request.query is None and "persistedQuery" in extensions:
+        return GraphQLError(
+            "PersistedQueryNotSupported", extensions={"code": "PERSISTED_QUERY_NOT_SUPPORTED"}
+        )
+    if not request.query:
+        return None  # Strawberry's own answer (400) stands
+    operations = operation_names(request.query)
+    if operations is not None and len(operations) > 1 and request.operation_name is None:
+        return GraphQLError(
+            "the document holds several operations: name one with operationName",
+            extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+        )
+    kind = operation_type(request.query, request.operation_name)
+    if kind is OperationType.MUTATION and method == "GET":
+        raise Refused(
+            error_response(
+                405, "METHOD_NOT_ALLOWED", "a mutation is sent by POST", {"Allow": "POST"}
+            )
+        )
+    if kind is OperationType.SUBSCRIPTION:
+        message = (
+            "a subscription needs a stream: a WebSocket (graphql-transport-ws) or "
+            "Server-Sent Events (Accept: text/event-stream)"
+        )
+        return GraphQLError(message, extensions={"code": STREAM_REQUIRED})
+    return None
 
 
 def error_message(operation_id: str, code: str, message: str) -> ErrorMessage:
@@ -199,6 +254,20 @@ class FrontlineGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return decode(data)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry answers the errors it raises before GraphQL runs in plain text; here
+        they are GraphQL error documents, with the headers some of them need."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except Refused as refused:
+            response = refused.response
+        except HTTPException as error:
+            response = error_response(error.status_code, "BAD_REQUEST", error.reason)
+        await response(scope, receive, send)
+
     async def execute_single(
         self,
         request: Request,
@@ -208,20 +277,24 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A subscription sent as a plain request (no stream to deliver it on) is the
-        client's mistake: a coded error, not Strawberry's null-for-non-null 500."""
-        query = request_data.query
-        kind = None if not query else operation_type(query, request_data.operation_name)
-        if kind is OperationType.SUBSCRIPTION:
-            message = (
-                "a subscription needs a stream: a WebSocket (graphql-transport-ws) or "
-                "Server-Sent Events (Accept: text/event-stream)"
-            )
-            error = GraphQLError(message, extensions={"code": STREAM_REQUIRED})
-            return ExecutionResult(data=None, errors=[error])
+        """The request errors Strawberry lets through or answers oddly, as the GraphQL and
+        GraphQL-over-HTTP specs have them (see ``request_error``)."""
+        refusal = request_error(request_adapter.method, request_data)
+        if refusal is not None:
+            return ExecutionResult(data=None, errors=[refusal])
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        response = await super().process_result(request, result)
+        if is_request_error(result.data, result.errors):
+            # Nothing ran: a 400 with no `data` for clients of application/graphql-response
+            # +json (api.graphql.over_http.GraphQLMedia sets the status).
+            setattr(request.state, REQUEST_ERROR, True)
+            if wants_graphql_response(request.headers):
+                response.pop("data", None)
+        return response
 
     def parse_json(self, data: str | bytes) -> Any:
         """A GraphQL-over-HTTP body is a JSON object: anything else is the client's 400

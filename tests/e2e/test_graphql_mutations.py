@@ -338,4 +338,6 @@ def test_a_mutation_over_get_is_refused(server: Server) -> None:
         headers=server.headers(server.writer_key),
         timeout=10,
     )
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 405  # the GraphQL-over-HTTP spec's MUST
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

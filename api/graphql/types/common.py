@@ -69,9 +69,14 @@ class Node:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(
+    description="Relay's page info. Pages go forward (first/after): a page after a "
+    "cursor has one before it."
+)
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 
@@ -100,13 +105,19 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def connection(items: Sequence[T], first: int, cursor_of: Callable[[T], str]) -> Connection[T]:
-    """A page from ``items`` fetched with ``limit = first + 1`` (the extra one says more)."""
+def connection(
+    items: Sequence[T], first: int, cursor_of: Callable[[T], str], *, after: str | None = None
+) -> Connection[T]:
+    """A page from ``items`` fetched with ``limit = first + 1`` (the extra one says more),
+    following the cursor ``after`` (there is something before it)."""
     page = list(items[:first])
     edges = [Edge(node=item, cursor=cursor_of(item)) for item in page]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=len(items) > first, end_cursor=edges[-1].cursor if edges else None
+            has_next_page=len(items) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         ),
     )

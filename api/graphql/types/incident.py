@@ -195,5 +195,8 @@ async def incident_page(
     async with info.context.pool.acquire() as conn:
         rows = await q.incident_feed(conn, order=order, after=after, limit=limit + 1, **filters)
     return connection(
-        [Incident.from_row(r) for r in rows], limit, lambda i: q.feed_cursor(i.row, order)
+        [Incident.from_row(r) for r in rows],
+        limit,
+        lambda i: q.feed_cursor(i.row, order),
+        after=after,
     )

@@ -72,4 +72,4 @@ async def log_page(info: Info, first: int, after: str | None) -> Connection[LogE
         logged = await read_after(conn, position, limit + 1)
     viewer = info.context.principal
     entries = [LogEntry.from_logged(e, viewer) for e in logged]
-    return connection(entries, limit, lambda e: str(e.position))
+    return connection(entries, limit, lambda e: str(e.position), after=after)
