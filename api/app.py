@@ -158,7 +158,11 @@ def middleware(settings: Settings) -> list[Middleware]:
         *(cors if settings.cors_origins else []),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(RequestDeadline, seconds=settings.request_timeout_seconds),
-        Middleware(SocketMessageRate, per_second=settings.ws_messages_per_second),
+        Middleware(
+            SocketMessageRate,
+            per_second=settings.ws_messages_per_second,
+            max_sockets=settings.max_sockets,
+        ),
     ]
 
 

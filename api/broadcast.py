@@ -86,6 +86,8 @@ class Broadcaster:
         )
         self.entries: Feed[EntryRow] = Feed(Ring(capacity, lambda r: r.key), log_entries)
         self._subscribers: set[asyncio.Event] = set()
+        # Set (and replaced) each time the projected position moves: what `fresh` waits on.
+        self._advanced = asyncio.Event()
 
     @property
     def subscribers(self) -> int:
@@ -157,6 +159,14 @@ class Broadcaster:
         self.head = head
         for subscriber in self._subscribers:
             subscriber.set()
+        self._advanced.set()
+        self._advanced = asyncio.Event()
+
+    async def advanced(self, seconds: float) -> None:
+        """Return when the projected position next moves, or after ``seconds``."""
+        event = self._advanced
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
 
     async def follow(
         self, feed: Feed[T], after: Key | None, match: Callable[[T], bool]

@@ -54,6 +54,7 @@ class Settings:
     # WebSockets: messages per second (with a burst of twice as many), operations per socket,
     # sockets per API key.
     ws_messages_per_second: float = 20.0
+    max_sockets: int = 1_024
     max_operations_per_socket: int = 25
     max_sockets_per_key: int = 100
     # Browser origins allowed to call the API from their pages (CORS); none by default.
@@ -89,6 +90,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         keepalive_seconds=config("FRONTLINE_KEEPALIVE_SECONDS", cast=int, default=5),
         max_connections=config("FRONTLINE_MAX_CONNECTIONS", cast=int, default=2_048),
         ws_messages_per_second=config("FRONTLINE_WS_MESSAGES_PER_SECOND", cast=float, default=20.0),
+        max_sockets=config("FRONTLINE_MAX_SOCKETS", cast=int, default=1_024),
         max_operations_per_socket=config(
             "FRONTLINE_MAX_OPERATIONS_PER_SOCKET", cast=int, default=25
         ),

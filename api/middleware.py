@@ -21,6 +21,7 @@ import time
 from contextlib import suppress
 from typing import Final
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TIMEOUT: Final = "TIMEOUT"
@@ -86,7 +87,8 @@ class RequestDeadline:
                 if not started and not gone.is_set():
                     await _send_timeout(send, self.seconds)
             elif not handler.cancelled():
-                handler.result()  # the app's own errors propagate as they would without us
+                with suppress(ClientDisconnect):  # hung up mid-body: nobody to answer
+                    handler.result()  # the app's own errors propagate as without us
         except asyncio.CancelledError:  # the server itself is stopping
             handler.cancel()
             raise
@@ -130,17 +132,33 @@ async def _send_timeout(send: Send, seconds: float) -> None:
 
 class SocketMessageRate:
     """At most ``per_second`` WebSocket messages a second per socket (a token bucket holding
-    twice that); past it, the socket is closed with 4429 and the app sees a disconnect."""
+    twice that); past it, the socket is closed with 4429 and the app sees a disconnect. And
+    at most ``max_sockets`` sockets at once in this process, keyed or not, initialised or
+    not: past it a new socket is refused before it is accepted (an HTTP 403), so sockets
+    can never take all of the server's connections from its HTTP clients."""
 
-    def __init__(self, app: ASGIApp, per_second: float) -> None:
+    def __init__(self, app: ASGIApp, per_second: float, max_sockets: int) -> None:
         self.app = app
         self.rate = per_second
         self.burst = 2 * per_second
+        self.max_sockets = max_sockets
+        self.open = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
+        if self.open >= self.max_sockets:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
+            return
+        self.open += 1
+        try:
+            await self._rated(scope, receive, send)
+        finally:
+            self.open -= 1
+
+    async def _rated(self, scope: Scope, receive: Receive, send: Send) -> None:
         tokens = self.burst
         last = time.monotonic()
         closed = False

@@ -18,6 +18,13 @@ from domain.identity import incident_id
 from domain.values import RequestMeta, Source, ValidTime
 from domain.vocabulary import ClaimStatus, IncidentKind
 
+#: Events one incident may have (its recording and its corrections), and sources it may cite
+#: (recorded, corroborating and confirming): each correction replays the incident, each
+#: version of it is kept in the read models, and readers page through neither; beyond this
+#: a report is a new incident.
+MAX_INCIDENT_EVENTS = 101
+MAX_INCIDENT_SOURCES = 50
+
 
 @dataclass(frozen=True)
 class Dispute:
@@ -82,8 +89,22 @@ class Incident(Aggregate):
     # -- guards -------------------------------------------------------------------------
 
     def check_open(self) -> None:
+        """A correction needs an incident still open, with room for one more event. Checked
+        when a correction is asked for, never on replay."""
         if self.retracted:
             raise InvalidCorrection("the incident was retracted; record a new one instead")
+        if self.version >= MAX_INCIDENT_EVENTS:
+            raise InvalidCorrection(
+                f"an incident takes at most {MAX_INCIDENT_EVENTS - 1} corrections; "
+                "record a new incident instead"
+            )
+
+    def check_room_for_a_source(self) -> None:
+        held = len(self.sources) + len(self.corroborations) + len(self.confirmations)
+        if held >= MAX_INCIDENT_SOURCES:
+            raise InvalidCorrection(
+                f"an incident cites at most {MAX_INCIDENT_SOURCES} sources; it has enough"
+            )
 
     def replayed_version(self, meta: RequestMeta) -> int | None:
         """The version an earlier correction with this key produced, if it was the same."""
@@ -99,6 +120,7 @@ class Incident(Aggregate):
 
     def corroborate(self, source: Source, meta: RequestMeta) -> None:
         self.check_open()
+        self.check_room_for_a_source()
         self._corroborate(source=source, meta=meta)
 
     def dispute(
@@ -113,6 +135,7 @@ class Incident(Aggregate):
 
     def confirm(self, source: Source, meta: RequestMeta) -> None:
         self.check_open()
+        self.check_room_for_a_source()
         self._confirm(source=source, meta=meta)
 
     def amend(

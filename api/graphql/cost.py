@@ -48,7 +48,7 @@ from graphql import (
 from api.graphql.introspection_cost import introspection_cost
 from api.graphql.mutation import MAX_BATCH
 from api.graphql.types.common import MAX_PAGE
-from domain.handlers import MAX_SOURCES
+from domain.incidents import MAX_INCIDENT_EVENTS, MAX_INCIDENT_SOURCES
 from domain.values import LIST_MAX
 from domain.vocabulary import AircraftOutcome
 
@@ -57,7 +57,8 @@ TOO_COSTLY: Final = "QUERY_TOO_COSTLY"
 UNPAGED_LIST: Final = 100
 #: Lists the domain bounds, by "Type.field".
 LIST_CAPS: Final[dict[str, int]] = {
-    "Incident.sources": MAX_SOURCES,
+    "Incident.sources": MAX_INCIDENT_SOURCES,
+    "Incident.history": MAX_INCIDENT_EVENTS,
     "AircraftTally.lost": len(AircraftOutcome),
     "AircraftTally.downed": len(AircraftOutcome),
     **dict.fromkeys(
@@ -77,6 +78,9 @@ LIST_CAPS: Final[dict[str, int]] = {
         LIST_MAX,
     ),
 }
+#: Fields whose single value stands for many: the GeoJSON map is a feature per place, built
+#: by PostgreSQL, so it costs as much as a large map (two per request at the default limit).
+FIELD_COSTS: Final[dict[str, int]] = {"Query.controlMapGeoJson": 20_000}
 #: recordBatch answers a payload per command: as many as sent (a variable: the batch cap).
 _BATCH_ARGUMENT: Final = "commands"
 _PAGE_FIELDS: Final = frozenset({"edges", "nodes"})
@@ -128,6 +132,9 @@ def query_cost(schema: GraphQLSchema, document: DocumentNode) -> int:
         definition = _field(parent, name)
         if definition is None:
             return 0  # FieldsOnCorrectTypeRule reports it
+        weight = FIELD_COSTS.get(f"{get_named_type(parent).name}.{name}")
+        if weight is not None:
+            return weight
         child_page = _first(node)
         items = 1
         if is_list_type(get_nullable_type(definition.type)):

@@ -39,6 +39,10 @@ from readmodel import queries as q
 from readmodel.queries.catalog import MAX_FOUND
 
 MAX_WAIT_MS = 10_000
+# `fresh` re-checks at least this often even if no notification comes (a missed NOTIFY),
+# and polls this often where no broadcaster runs (tests of the schema alone).
+FRESH_RECHECK_SECONDS = 0.5
+FRESH_POLL_SECONDS = 0.05
 
 
 SortKey = tuple[int | str, ...]
@@ -78,6 +82,21 @@ def _page(
 
 def _by_name(item: Place | Actor) -> SortKey:
     return (item.name, item.slug)
+
+
+def _name_after(after: str | None) -> tuple[str, str] | None:
+    """A (name, slug) cursor as the SQL keyset takes it (readmodel: ``after``)."""
+    if after is None:
+        return None
+    name, slug = _keyset(after, ("", ""))
+    return (str(name), str(slug))
+
+
+def _sql_page(
+    items: list[Any], first: int, after: str | None, key_of: Callable[[Any], SortKey]
+) -> Connection[Any]:
+    """A page the database already cut: ``first + 1`` items after the cursor, in order."""
+    return connection(items, first, lambda item: _keyset_cursor(key_of(item)), after=after)
 
 
 def _by_match(search: str) -> Callable[[Place | Actor], SortKey]:
@@ -120,15 +139,23 @@ class Query:
         "`position` — e.g. the position a mutation returned — then answer the nested query."
     )
     async def fresh(self, info: Info, position: int, timeout_ms: int = 5_000) -> Query:
+        # Woken by this process's broadcaster when the projected position moves (its LISTEN
+        # connection), and checked then: a waiting `fresh` costs no query until it may be
+        # answered (polling every 10 ms once cost 100 queries a second per waiter).
         deadline = time.monotonic() + min(max(timeout_ms, 0), MAX_WAIT_MS) / 1000
+        broadcaster = info.context.broadcaster
         while (reached := await info.context.projected()) < position:
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise ApiError(
                     "STALE",
                     f"read models are at position {reached}, not yet {position}; retry",
                     field="position",
                 )
-            await asyncio.sleep(0.01)
+            if broadcaster is not None:
+                await broadcaster.advanced(min(left, FRESH_RECHECK_SECONDS))
+            else:
+                await asyncio.sleep(min(left, FRESH_POLL_SECONDS))
         return Query()
 
     @strawberry.field(description='A place by slug (e.g. "hama") or id.')
@@ -160,10 +187,16 @@ class Query:
                     if (governorate is None or r.governorate == governorate)
                     and (kinds is None or r.kind in kinds)
                 ]
-            else:
-                rows = await q.list_places(conn, governorate=governorate, kinds=kinds)
-        key = _by_match(search) if search else _by_name
-        return _page([Place.from_row(r) for r in rows], first, after, key)
+            else:  # paged by the database: `first` bounds the work, not only the answer
+                rows = await q.list_places(
+                    conn,
+                    governorate=governorate,
+                    kinds=kinds,
+                    after=_name_after(after),
+                    limit=check_page_size(first) + 1,
+                )
+                return _sql_page([Place.from_row(r) for r in rows], first, after, _by_name)
+        return _page([Place.from_row(r) for r in rows], first, after, _by_match(search))
 
     @strawberry.field(description='An actor by slug (e.g. "hts") or id.')
     async def actor(self, info: Info, ref: str) -> Actor | None:
@@ -178,10 +211,14 @@ class Query:
         self, info: Info, first: int, after: str | None = None, search: str | None = None
     ) -> Connection[Actor]:
         info.context.check_read()
+        if not search:
+            limit = check_page_size(first) + 1
+            async with info.context.pool.acquire() as conn:
+                listed = await q.list_actors(conn, after=_name_after(after), limit=limit)
+            return _sql_page([Actor.from_row(r) for r in listed], first, after, _by_name)
         async with info.context.pool.acquire() as conn:
-            rows = await (q.find_actors(conn, search, MAX_FOUND) if search else q.list_actors(conn))
-        key = _by_match(search) if search else _by_name
-        return _page([Actor.from_row(r) for r in rows], first, after, key)
+            found = await q.find_actors(conn, search, MAX_FOUND)
+        return _page([Actor.from_row(r) for r in found], first, after, _by_match(search))
 
     @strawberry.field(description="An incident by id.")
     async def incident(self, info: Info, id: strawberry.ID) -> Incident | None:
@@ -247,8 +284,13 @@ class Query:
         where: PlaceFilter | None = None,
     ) -> Connection[PlaceControl]:
         info.context.check_read()
-        entries = await _control_map(info, as_of, known(known_at, known_at_position), where)
-        return _page([PlaceControl.from_row(e) for e in entries], first, after, _by_place_name)
+        args: dict[str, Any] = {} if where is None else where.map_args()
+        args |= {"after": _name_after(after), "limit": check_page_size(first) + 1}
+        known_then = known(known_at, known_at_position)
+        async with info.context.pool.acquire() as conn:
+            entries = await q.control_map(conn, now_or(as_of), known_then, **args)
+        found = [PlaceControl.from_row(e) for e in entries]
+        return _sql_page(found, first, after, _by_place_name)
 
     @strawberry.field(
         description="The control map as a GeoJSON FeatureCollection (Point per place, with "
@@ -294,11 +336,3 @@ class Query:
     async def log(self, info: Info, first: int, after: str | None = None) -> Connection[LogEntry]:
         info.context.check_read()
         return await log_page(info, first, after)
-
-
-async def _control_map(
-    info: Info, as_of: datetime | None, known_at: q.Known, where: PlaceFilter | None
-) -> list[q.PlaceControl]:
-    args: dict[str, Any] = {} if where is None else where.map_args()
-    async with info.context.pool.acquire() as conn:
-        return await q.control_map(conn, now_or(as_of), known_at, **args)

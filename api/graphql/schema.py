@@ -8,12 +8,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from api.config import Settings
-from api.graphql.complexity import bounded
+from api.graphql.complexity import GuardedValidationCache, bounded
 from api.graphql.cost import cost_limit
 from api.graphql.errors import FrontlineSchema, TypedErrors
 from api.graphql.execution import FrontlineExecutionContext
@@ -64,7 +63,7 @@ def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHED_QUERIES),
             lambda: AddValidationRules(limit_rules),
-            lambda: ValidationCache(maxsize=CACHED_QUERIES),
+            lambda: GuardedValidationCache(maxsize=CACHED_QUERIES),
             TypedErrors,
         ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any, Final, cast
 
 from cross_web import HTTPException
@@ -34,7 +35,7 @@ from api.database import DATABASE_DOWN
 from api.fanout import operation_names, operation_type, plan
 from api.graphql import ids
 from api.graphql.context import REVOKED, Context
-from api.graphql.encoding import decode, encode
+from api.graphql.encoding import OversizedValue, decode, encode
 from api.graphql.over_http import (
     REQUEST_ERROR,
     error_response,
@@ -44,6 +45,7 @@ from api.graphql.over_http import (
 from api.middleware import TIMEOUT
 from readmodel.projector import projected_position
 
+CONNECTION_INIT_WAIT: Final = timedelta(seconds=5)
 #: A subscription sent without a stream to deliver it on.
 STREAM_REQUIRED: Final = "STREAM_REQUIRED"
 
@@ -233,6 +235,9 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
             # Strawberry's own cap answers without a code; ours (handle_subscribe) has one.
             max_subscriptions_per_connection=None,
+            # A socket that never says connection_init is closed (4408) after this, not a
+            # minute: idle sockets are the cheapest way to hold connections.
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         )
         self.max_operations_per_socket = max_operations_per_socket
         self.request_timeout_seconds = request_timeout_seconds
@@ -299,7 +304,12 @@ class FrontlineGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """A GraphQL-over-HTTP body is a JSON object: anything else is the client's 400
         (Strawberry would fail on a bare string or a number with a 500)."""
-        parsed = super().parse_json(data)
+        try:
+            parsed = super().parse_json(data)
+        except HTTPException as error:
+            if isinstance(error.__cause__, OversizedValue):
+                raise HTTPException(400, error.__cause__.message) from None
+            raise
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "expected a JSON object")
         return parsed

@@ -15,8 +15,15 @@ SELECT_PLACE: Final = "SELECT p.* FROM rm.places AS p WHERE p.id = $1"
 SELECT_PLACE_BY_SLUG: Final = "SELECT p.* FROM rm.places AS p WHERE p.slug = $1"
 SELECT_ACTOR: Final = "SELECT a.* FROM rm.actors AS a WHERE a.id = $1"
 SELECT_ACTOR_BY_SLUG: Final = "SELECT a.* FROM rm.actors AS a WHERE a.slug = $1"
-SELECT_ACTORS: Final = "SELECT a.* FROM rm.actors AS a ORDER BY a.name, a.id"
-SELECT_PLACES: Final = "SELECT p.* FROM rm.places AS p WHERE {conditions} ORDER BY p.name, p.id"
+# By name, then slug (unique): a total order, so a page can start after a (name, slug) key.
+SELECT_ACTORS: Final = (
+    "SELECT a.* FROM rm.actors AS a WHERE {conditions} ORDER BY a.name, a.slug{limit}"
+)
+SELECT_PLACES: Final = (
+    "SELECT p.* FROM rm.places AS p WHERE {conditions} ORDER BY p.name, p.slug{limit}"
+)
+#: Where a page starts: after this (name, slug).
+After = tuple[str, str]
 
 # Case-insensitive substring match on the name or any alias; exact matches first, then
 # prefixes. Small tables: a scan is fine (add pg_trgm if they grow large).
@@ -59,9 +66,19 @@ async def get_actor_by_slug(conn: Any, slug: str) -> ActorRow | None:
     return None if row is None else actor_from_row(row)
 
 
-async def list_actors(conn: Any) -> list[ActorRow]:
-    """Every actor, by name."""
-    return [actor_from_row(row) for row in await conn.fetch(SELECT_ACTORS)]
+async def list_actors(
+    conn: Any, *, after: After | None = None, limit: int | None = None
+) -> list[ActorRow]:
+    """Actors by name (then slug): all, or ``limit`` of them after ``after``."""
+    q = Query()
+    if after is not None:
+        q.where("(a.name, a.slug) > ({0}::text, {1}::text)", *after)
+    sql = SELECT_ACTORS.format(conditions=q.clause, limit=_limit(q, limit))
+    return [actor_from_row(row) for row in await conn.fetch(sql, *q.args)]
+
+
+def _limit(q: Query, limit: int | None) -> str:
+    return "" if limit is None else " LIMIT " + q.param(limit)
 
 
 async def list_places(
@@ -71,12 +88,17 @@ async def list_places(
     near: Near | None = None,
     governorate: str | None = None,
     kinds: Iterable[PlaceKind | str] | None = None,
+    after: After | None = None,
+    limit: int | None = None,
 ) -> list[PlaceRow]:
-    """Places matching the filters (as ``control_map``'s), by name."""
+    """Places matching the filters (as ``control_map``'s), by name then slug: all, or
+    ``limit`` of them after ``after``."""
     q = Query()
     q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
-    rows = await conn.fetch(SELECT_PLACES.format(conditions=q.clause), *q.args)
-    return [place_from_row(row) for row in rows]
+    if after is not None:
+        q.where("(p.name, p.slug) > ({0}::text, {1}::text)", *after)
+    sql = SELECT_PLACES.format(conditions=q.clause, limit=_limit(q, limit))
+    return [place_from_row(row) for row in await conn.fetch(sql, *q.args)]
 
 
 async def find_places(conn: Any, text: str, limit: int = 20) -> list[PlaceRow]:

@@ -75,7 +75,7 @@ SELECT p.*, {state_columns}
   FROM rm.places AS p
   LEFT JOIN state AS s ON s.place_id = p.id
  WHERE {conditions}
- ORDER BY p.name, p.id
+ ORDER BY p.name, p.slug{limit}
 """
 
 # The same map as a GeoJSON FeatureCollection (RFC 7946), built and encoded by PostgreSQL:
@@ -111,7 +111,7 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   || ',"inferred":' || coalesce(s.inferred, false)::text
   || ',"uncertain":' || coalesce(s.certain_from > {t}, false)::text
   || '}}}}',
-  ',' ORDER BY p.name, p.id), '') || ']}}'
+  ',' ORDER BY p.name, p.slug), '') || ']}}'
   FROM rm.places AS p
   LEFT JOIN state AS s ON s.place_id = p.id
   LEFT JOIN LATERAL (
@@ -200,9 +200,11 @@ async def control_map(
     governorate: str | None = None,
     kinds: Iterable[PlaceKind | str] | None = None,
     controller: UUID | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
 ) -> list[PlaceControl]:
     """Every place matching the filters with its state at ``as_of`` as known at ``known_at``,
-    ordered by name.
+    ordered by name (then slug); or ``limit`` of them after the (name, slug) ``after``.
 
     Places whose state is unknown are included with ``state=None``, so a map can draw them
     as "unknown" rather than leave them out; places registered after ``known_at`` are not.
@@ -214,11 +216,14 @@ async def control_map(
         as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
         controller=controller,
     )  # fmt: skip
+    if after is not None:
+        q.where("(p.name, p.slug) > ({0}::text, {1}::text)", *after)
     sql = SELECT_MAP.format(
         with_known=q.with_known,
         state_conditions=" AND ".join(state_conditions),
         state_columns=_columns("s", "s_"),
         conditions=q.clause,
+        limit="" if limit is None else " LIMIT " + q.param(limit),
     )
     rows = await conn.fetch(sql, *q.args)
     return [PlaceControl(place_from_row(r), state_from_row(r, as_of, "s_")) for r in rows]

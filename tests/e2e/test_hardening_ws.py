@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -221,3 +222,31 @@ async def test_a_query_over_a_socket_has_the_request_deadline(tight: Server) -> 
         assert 1.5 < elapsed < 5
         [answer, _] = await run(ws, "2", QUERY)  # the socket goes on
         assert answer["type"] == "next"
+
+
+@pytest.fixture(scope="module")
+def few_sockets(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("few-sockets") / "serve.log"
+    yield from start_server(postgres_dsn, log, FRONTLINE_MAX_SOCKETS="5")
+
+
+async def test_past_the_socket_ceiling_a_socket_is_refused_and_http_is_still_served(
+    few_sockets: Server,
+) -> None:
+    """Idle sockets, never initialised, once held every connection (/healthz answered 503)."""
+    idle = [
+        await websockets.connect(few_sockets.ws, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        for _ in range(5)
+    ]
+    try:
+        with pytest.raises(InvalidStatus):
+            await websockets.connect(few_sockets.ws, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            assert (await http.get(f"{few_sockets.url}/healthz")).status_code == 200
+        # And one that never says connection_init is closed within seconds, not a minute.
+        started = asyncio.get_running_loop().time()
+        assert await close_code(idle[0]) == 4408
+        assert asyncio.get_running_loop().time() - started < 8
+    finally:
+        for ws in idle:
+            await ws.close()

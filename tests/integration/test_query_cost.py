@@ -16,6 +16,7 @@ from api.graphql.context import Context
 from api.graphql.cost import UNPAGED_LIST, query_cost
 from api.graphql.schema import DEFAULT_MAX_COST, MAX_DEPTH, build_schema, schema
 from api.playground import EXAMPLES
+from domain.incidents import MAX_INCIDENT_SOURCES
 
 ATTACK = (
     "{ actors(first:100){nodes{incidents(first:100){nodes{actors{incidents(first:100)"
@@ -35,11 +36,17 @@ def test_a_connection_costs_its_page_and_lists_multiply_down_the_tree() -> None:
     assert cost("query ($n: Int!) { places(first: $n) { nodes { slug } } }") == 1 + 1 + 100
     # A list the domain bounds costs its bound; one nothing bounds costs UNPAGED_LIST.
     sources = '{ incident(id: "x") { sources { outlet } } }'
-    assert cost(sources) == 1 + 1 + 20 * 1
+    assert cost(sources) == 1 + 1 + MAX_INCIDENT_SOURCES * 1
     history = '{ controlHistory(place: "hama") { status } }'
     assert cost(history) == 1 + UNPAGED_LIST * 1
     nested = "{ actors(first: 2) { nodes { incidents(first: 3) { nodes { id } } } } }"
     assert cost(nested) == 1 + 1 + 2 * (1 + 1 + 3 * 1)
+
+
+def test_a_geojson_map_costs_as_much_as_a_large_map() -> None:
+    assert cost("{ controlMapGeoJson }") == 20_000
+    three = "{ a: controlMapGeoJson b: controlMapGeoJson c: controlMapGeoJson }"
+    assert cost(three) > DEFAULT_MAX_COST  # at most two maps a request
 
 
 def test_fragments_cost_what_they_expand_to() -> None:
@@ -136,3 +143,21 @@ async def test_max_depth_levels_pass_and_one_more_is_refused(
     assert (await _execute(pool, _nested(MAX_DEPTH))).errors is None
     [error] = (await _execute(pool, _nested(MAX_DEPTH + 1))).errors
     assert "depth" in error.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ places(first: 1) { nodes { slug } } }",
+        "{ actors(first: 1) { nodes { slug } } }",
+        "{ controlMap(first: 1) { nodes { place { slug } } } }",
+    ],
+)
+async def test_a_list_page_is_cut_by_the_database_not_after_loading_everything(
+    logged_pool: tuple[Any, list[str]], query: str
+) -> None:
+    """`first: 1` over 30,000 places once built 30,000 rows in Python per alias."""
+    pool, sent = logged_pool
+    result = await _execute(pool, query)
+    assert result.errors is None, result.errors
+    assert any("LIMIT" in sql for sql in sent), sent

@@ -20,6 +20,7 @@ from domain.errors import (
     UnknownIncident,
     UnknownPlace,
 )
+from domain.incidents import MAX_INCIDENT_EVENTS, MAX_INCIDENT_SOURCES
 from domain.values import ValidTime
 from domain.vocabulary import ClaimStatus, SpeakerRole, TimePrecision
 
@@ -344,3 +345,25 @@ def test_reading_a_place_as_an_incident_is_an_unknown_incident(world: World) -> 
         world.app.get_incident(world.hama)
     with pytest.raises(UnknownIncident):
         world.app.get_incident(uuid4())
+
+
+# -- how much one incident holds ------------------------------------------------------------
+
+
+def test_an_incident_cites_at_most_fifty_sources(world: World) -> None:
+    incident = world.record(valid_time=world.when(days_ago=5)).id
+    for n in range(MAX_INCIDENT_SOURCES - 1):  # the recording cites one
+        world.app.execute(c.Corroborate(incident, world.source(f"Wire {n}")))
+    with world.refused(InvalidCorrection, "INVALID_CORRECTION"):
+        world.app.execute(c.Confirm(incident, world.source("One too many")))
+    # Other corrections still go through.
+    world.app.execute(c.Dispute(incident, world.source("Army"), world.saa, "denied"))
+
+
+def test_an_incident_takes_at_most_a_hundred_corrections(world: World) -> None:
+    incident = world.record(valid_time=world.when(days_ago=5)).id
+    for n in range(MAX_INCIDENT_EVENTS - 1):
+        world.app.execute(c.Dispute(incident, world.source(f"Party {n}"), world.saa, "no"))
+    assert world.app.get_incident(incident).version == MAX_INCIDENT_EVENTS
+    with world.refused(InvalidCorrection, "INVALID_CORRECTION"):
+        world.app.execute(c.Dispute(incident, world.source("Again"), world.saa, "no"))
