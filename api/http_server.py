@@ -11,7 +11,7 @@ it is whole), else ``431``; within ``head_timeout`` seconds of its first byte, o
 connection opening, else ``408``. Both are a few counters and one timer per connection.
 
 It subclasses uvicorn's ``HttpToolsProtocol`` and relies on its hooks (``connection_made``,
-``data_received``, ``on_url``, ``on_header``, ``on_headers_complete``,
+``data_received``, ``on_url``, ``on_header``, ``on_headers_complete``, ``on_body``,
 ``on_message_complete``, ``connection_lost``) and attributes (``loop``, ``transport``,
 ``cycle``);
 pyproject.toml pins uvicorn's range and tests/unit/test_http_server_patch.py fails if one
@@ -100,7 +100,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self._too_large:  # a refused head has no request to take its body
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._too_large:
+            return
         super().on_message_complete()
         # What follows belongs to the next request; its head starts with its first byte.
         self._in_head = False

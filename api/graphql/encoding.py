@@ -49,25 +49,30 @@ def decode(data: str | bytes) -> object:
     return value
 
 
-def _check_sizes(value: object) -> None:
-    pending = [(value, 0)]
+def _check_sizes(message: object) -> None:
+    """Strings and lists of the inputs an operation works on and keeps: the variables of an
+    HTTP body, or of a WebSocket subscribe's payload (the rest is read and dropped)."""
+    holders = [message]
+    if isinstance(message, dict) and isinstance(message.get("payload"), dict):
+        holders.append(message["payload"])
+    pending = [
+        holder[key]
+        for holder in holders
+        if isinstance(holder, dict)
+        if "variables" in holder
+        for key in ("variables",)
+    ]
     while pending:
-        item, depth = pending.pop()
+        item = pending.pop()
         if isinstance(item, str):
             if len(item) > MAX_STRING:
                 raise OversizedValue(f"a string of the request is over {MAX_STRING:,} characters")
         elif isinstance(item, list):
             if len(item) > MAX_LIST:
                 raise OversizedValue(f"a list of the request is over {MAX_LIST:,} items")
-            pending += [(v, depth + 1) for v in item]
+            pending += item
         elif isinstance(item, dict):
-            # The document itself ({"query": …}, or a WebSocket subscribe's payload) is not an
-            # input: the token limit bounds it.
-            pending += [
-                (v, depth + 1)
-                for k, v in item.items()
-                if not (k == "query" and depth <= 1 and isinstance(v, str))
-            ]
+            pending += item.values()
 
 
 def encode(data: object) -> str:

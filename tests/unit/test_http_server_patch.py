@@ -19,6 +19,7 @@ HOOKS = {
     "on_url": ["self", "url"],
     "on_header": ["self", "name", "value"],
     "on_headers_complete": ["self"],
+    "on_body": ["self", "body"],
     "on_message_complete": ["self"],
 }
 
