@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 #: The global position of the last event in the log (0 when empty).
 LOG_POSITION_SQL: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
+HEALTH_SQL: Final = (
+    "SELECT (SELECT coalesce(max(notification_id), 0) FROM public.frontline_events), "
+    "(SELECT position FROM rm.tracking)"
+)
 _HEALTH_TIMEOUT_SECONDS: Final = 2.0
 _HEALTH_FAILURES: tuple[type[Exception], ...] = (*DATABASE_DOWN, asyncpg.PostgresError)
 
@@ -174,7 +178,9 @@ async def healthz(request: Request) -> JSONResponse:
     pool = found.health_pool
     try:
         async with asyncio.timeout(_HEALTH_TIMEOUT_SECONDS):
-            position = await pool.fetchval(LOG_POSITION_SQL)
+            heads = await pool.fetchrow(HEALTH_SQL)
+            assert heads is not None  # noqa: S101 - a SELECT of two scalars has one row
+            position, projected = heads[0], heads[1]
             detailed = found.settings.open_reads or (
                 await request_principal(request, pool) is not None
             )
@@ -184,4 +190,14 @@ async def healthz(request: Request) -> JSONResponse:
     if not detailed:
         return JSONResponse({"status": "ok"})
     subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
-    return JSONResponse({"status": "ok", "position": int(position), "subscriptions": subscriptions})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "position": int(position),
+            # How far the read models have got, and how far behind the log they are: a
+            # projector stuck on an event shows here, not only in its log.
+            "projected": int(projected),
+            "lag": int(position) - int(projected),
+            "subscriptions": subscriptions,
+        }
+    )

@@ -22,7 +22,7 @@ from api.config import load_settings
 from api.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
 from api.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
 from api.http_server import uvicorn_options
-from api.migrate import migrate
+from api.migrate import MigrationError, migrate
 from api.projecting import die_with_parent, watch_parent
 from api.sample import load_sample
 from domain.application import Frontline
@@ -39,13 +39,18 @@ SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
 
 
 class _Commands(click.Group):
-    """Say what is wrong with the database settings in one line, not a traceback."""
+    """Say what is wrong with the database, its settings or its migrations in one line, not
+    a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (DatabaseConfigError, EmbeddedServerError) as error:
+        except (DatabaseConfigError, EmbeddedServerError, MigrationError) as error:
             raise click.ClickException(str(error)) from None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # asyncpg's messages name the host and the database, never the password.
+            message = str(error) or type(error).__name__
+            raise click.ClickException(f"cannot use PostgreSQL: {message}") from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

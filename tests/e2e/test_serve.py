@@ -85,6 +85,8 @@ def health(base_url: str) -> tuple[int, Any]:
     subscriptions = body.pop("subscriptions", None)
     if response.status_code == 200:
         assert subscriptions == {"streams": 0, "sharedStreams": 0, "sharedMembers": 0}
+        projected, lag = body.pop("projected"), body.pop("lag")
+        assert lag == body["position"] - projected >= 0
     return response.status_code, body
 
 

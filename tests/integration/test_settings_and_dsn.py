@@ -5,6 +5,9 @@ The mapping tests need no database; the last ones connect for real.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -126,3 +129,21 @@ async def test_asyncpg_and_eventsourcing_settings_reach_the_same_database(
 
     assert name == env["POSTGRES_DBNAME"]
     assert name.startswith("test_")
+
+
+@pytest.mark.parametrize("args", [("migrate",), ("keys", "list"), ("load-sample",)], ids=" ".join)
+def test_a_database_that_cannot_be_reached_is_one_clean_line(args: tuple[str, ...]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        env=env | {"DATABASE_URL": "postgresql://someone:s3cret@127.0.0.1:1/nowhere"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("Error: cannot use PostgreSQL")
+    assert "s3cret" not in done.stderr
