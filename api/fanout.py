@@ -61,6 +61,7 @@ from strawberry.types.execution import PreExecutionError
 from api.graphql.context import Context, KeyWatch
 from api.graphql.encoding import encode
 from api.graphql.errors import ApiError
+from api.graphql.patches.strawberry import write_frame
 from api.graphql.schema import MAX_TOKENS
 
 logger = logging.getLogger(__name__)
@@ -399,7 +400,7 @@ class Fanout:
             if operation.completed:
                 return
             try:
-                await handler.websocket.ws.send_text(prefix + item.payload + "}")
+                await write_frame(handler, prefix + item.payload + "}")
             except (WebSocketDisconnect, OSError, RuntimeError):
                 return  # the socket is gone; its handler is cleaning up
 

@@ -74,7 +74,7 @@ def _flattened(selection_set: SelectionSetNode) -> Iterator[object]:
 class GuardedValidationCache(ValidationCache):
     """Strawberry's validation cache, refusing a repetitive document instead of validating
     it (see the module's docstring): its own hook validates unconditionally, so the refusal
-    has to happen here rather than in an extension of its own."""
+    has to happen here rather than in an extension of its own (api.graphql.patches.strawberry)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

@@ -14,11 +14,11 @@ from uuid import UUID
 import asyncpg
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from api.database import DATABASE_DOWN
 from api.graphql import ids
+from api.graphql.patches.strawberry import FastErrorCheck
 from domain.errors import DomainError, UnknownActor, UnknownPlace
 
 logger = logging.getLogger(__name__)
@@ -59,19 +59,11 @@ _KNOWN_FAILURES: tuple[tuple[tuple[type[Exception], ...], str, str], ...] = (
 )
 
 
-class TypedErrors(MaskErrors):
+class TypedErrors(FastErrorCheck):
     """Give every error a code; hide everything that is not a known, typed error."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda _: True, error_message="Internal server error")
-
-    def _process_result(self, result: object) -> None:
-        """MaskErrors asks ``isinstance(result, <runtime-checkable Protocol>)``, which costs
-        more than the rest of delivering a subscription item to one of a thousand sockets
-        (py-spy, bench "append → subscriber receipt"); looking for ``errors`` is enough."""
-        errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error

@@ -3,11 +3,8 @@
 Two changes to how graphql-core 3.3 runs subscription events, each on a shallow copy of the
 subscription's executor (``build_per_event_executor``):
 
-- **A leak stopped.** The copy shares the memo of collected subfields, keyed by the identity
-  of field lists built afresh for every event, so a subscription kept every event's entries
-  for as long as its socket lived: about 4 KB per delivered item, for ever (found by
-  tests/e2e/test_subscription_reliability.py's memory test). Each event now starts with an
-  empty memo; within one event it still memoizes list items, which is what it is for.
+- **A leak stopped.** Each event starts with a subfield memo of its own
+  (api.graphql.patches.graphql_core says why: the shared one kept every item for ever).
 - **One execution per row and selection.** A thousand browsers following the same live map
   send the same subscription; executing its selection a thousand times for every new row
   was most of the fan-out's cost (bench: "append → subscriber receipt"). The first
@@ -37,6 +34,8 @@ from graphql import (
     visit,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.graphql.patches.graphql_core import fresh_subfield_memo
 
 SHARED_EVENTS: Final = 4096  # rows × distinct selections remembered; all arrive within ms
 
@@ -98,7 +97,7 @@ class FrontlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = cast("FrontlineExecutionContext", super().build_per_event_executor(payload))
-        executor._relevant_sub_fields = {}
+        fresh_subfield_memo(executor)
         cursor = getattr(payload, "cursor", None)
         if isinstance(cursor, str):  # every subscription item carries its row's cursor
             used = selection_variables(self.operation, self.fragment_definitions)

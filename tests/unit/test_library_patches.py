@@ -1,0 +1,80 @@
+"""Every name api/graphql/patches/ relies on in strawberry-graphql and graphql-core is still
+where the patches expect it, with the signature they expect: a release that moves one
+fails here in a second, instead of silently undoing a fix (the memory leak, the fan-out's
+speed) in production. pyproject.toml pins the ranges these checks were written for."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+from graphql.execution import executor as graphql_executor
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.extensions import MaskErrors, ValidationCache
+from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.subscriptions.protocols.graphql_transport_ws import handlers
+
+from api.graphql.patches.graphql_core import fresh_subfield_memo
+from api.graphql.patches.strawberry import FastErrorCheck
+
+
+def parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_the_releases_are_those_the_patches_were_written_for() -> None:
+    assert version("strawberry-graphql").startswith("0.341.")
+    assert version("graphql-core").startswith("3.3.")
+
+
+def test_graphql_core_keeps_the_subfield_memo_the_leak_fix_replaces() -> None:
+    source = inspect.getsource(graphql_executor)
+    assert "self._relevant_sub_fields" in source
+    assert "relevant_sub_fields = self._relevant_sub_fields" in source
+    assert parameters(graphql_executor.Executor.build_per_event_executor) == ["self", "payload"]
+
+    class Executor:
+        def __init__(self) -> None:
+            self._relevant_sub_fields: dict[object, object] = {"old": "entry"}
+
+    per_event = Executor()
+    fresh_subfield_memo(per_event)
+    assert per_event._relevant_sub_fields == {}
+
+
+def test_mask_errors_still_processes_results_the_way_the_fast_check_overrides() -> None:
+    assert parameters(MaskErrors._process_result) == ["self", "result"]
+    assert callable(MaskErrors._process_errors)
+    assert FastErrorCheck._process_result is not MaskErrors._process_result
+
+
+def test_the_validation_cache_sets_pre_execution_errors_in_on_validate() -> None:
+    source = inspect.getsource(ValidationCache.on_validate)
+    assert "pre_execution_errors" in source
+
+
+def test_the_transport_ws_handler_has_what_the_api_overrides_and_reads() -> None:
+    base = handlers.BaseGraphQLTransportWSHandler
+    assert parameters(base.run_operation) == ["self", "operation"]
+    assert parameters(base.handle_subscribe) == ["self", "message"]
+    assert parameters(base.handle) == ["self"]
+    assert parameters(base.send_message) == ["self", "message"]
+    source = inspect.getsource(base)
+    for attribute in ("self.operations", "self.connection_acknowledged", "self.websocket"):
+        assert attribute in source, attribute
+    operation = inspect.getsource(handlers.Operation)
+    assert "self.completed" in operation
+    assert "def send_operation_message" in operation
+
+
+def test_the_asgi_websocket_adapter_keeps_the_socket_fan_out_writes_to() -> None:
+    assert "self.ws = " in inspect.getsource(ASGIWebSocketAdapter)
+
+
+def test_the_http_view_methods_the_api_overrides_keep_their_signatures() -> None:
+    assert parameters(AsyncBaseHTTPView.execute_single) == [
+        "self", "request", "request_adapter", "sub_response", "context", "root_value",
+        "request_data",
+    ]  # fmt: skip
+    assert parameters(AsyncBaseHTTPView.process_result) == ["self", "request", "result"]
+    assert parameters(AsyncBaseHTTPView.run) == ["self", "request", "context", "root_value"]
