@@ -62,7 +62,7 @@ async def apply_batch(
     revisions: list[Revision] = []
     for logged in events:
         event = logged.event
-        if type(event).__qualname__.startswith("Incident."):
+        if isinstance(event, Incident.Event):
             _apply_incident(logged, incidents, writer, revisions)
         else:
             await _apply_registry(conn, schema, logged)
@@ -138,7 +138,7 @@ async def _load_incidents(
     wanted = {
         e.event.originator_id
         for e in events
-        if e.event.originator_version > 1 and type(e.event).__qualname__.startswith("Incident.")
+        if e.event.originator_version > 1 and isinstance(e.event, Incident.Event)
     }
     found: dict[UUID, IncidentEntry] = {}
     missing = []

@@ -108,6 +108,60 @@ async def log_entries(
     return found
 
 
+SELECT_HISTORY: Final = """
+SELECT e.*, v.sources -> 0 AS first_source
+  FROM rm.log_entries AS e
+  LEFT JOIN rm.incident_versions AS v
+         ON v.updated_position = e.position AND e.type = 'Incident.Recorded'
+ WHERE e.aggregate_id = $1
+ ORDER BY e.position
+"""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an incident's provenance, as ``Incident.history`` shows it."""
+
+    type: str  # "Recorded", "Disputed", …
+    position: int
+    recorded_at: datetime
+    recorded_by: str | None
+    source: dict[str, Any] | None  # the correction's, or the recording's first
+    reason: str | None
+    disputed_by: UUID | None
+    amended_to: dict[str, Any] | None  # what an amendment changed: its new values
+    time_changed: bool
+    places_changed: bool
+
+
+async def incident_history(conn: Any, incident_id: UUID) -> list[HistoryEntry]:
+    """Every event of one incident, oldest first, from the read models (no log replay)."""
+    found = []
+    for row in await conn.fetch(SELECT_HISTORY, incident_id):
+        before, after = _json(row["amended_from"]), _json(row["amended_to"])
+        time_changed = places_changed = False
+        if before is not None and after is not None:
+            time = ("occurred_at", "occurred_until", "precision")
+            time_changed = any(before[k] != after[k] for k in time)
+            places_changed = before["place_ids"] != after["place_ids"]
+        source = _json(row["source"]) or _json(row["first_source"])
+        found.append(
+            HistoryEntry(
+                type=row["type"].removeprefix(INCIDENT_TYPES),
+                position=row["position"],
+                recorded_at=row["recorded_at"],
+                recorded_by=row["recorded_by"],
+                source=source,
+                reason=row["reason"],
+                disputed_by=row["disputed_by"],
+                amended_to=after,
+                time_changed=time_changed,
+                places_changed=places_changed,
+            )
+        )
+    return found
+
+
 def _json(value: str | None) -> dict[str, Any] | None:
     return None if value is None else dict(json.loads(value))
 

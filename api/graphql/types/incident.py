@@ -24,11 +24,8 @@ from api.graphql.types.common import (
 )
 from api.graphql.types.details import IncidentDetails, actor, details_from
 from domain import vocabulary as v
-from domain.values import Source as DomainSource
-from domain.values import ValidTime
 from readmodel import queries as q
-from readmodel.events import aggregate_history
-from readmodel.jsonable import plain
+from readmodel.queries.entries import HistoryEntry, incident_history
 
 if TYPE_CHECKING:
     from api.graphql.types.actor import Actor
@@ -150,8 +147,8 @@ class Incident(Node):
     @strawberry.field(description="Full provenance: the record and every correction, in order.")
     async def history(self, info: Info) -> list[IncidentEvent]:
         async with info.context.pool.acquire() as conn:
-            logged = await aggregate_history(conn, self.row.id)
-        return [_history_entry(e.position, e.recorded_at, e.event) for e in logged]
+            entries = await incident_history(conn, self.row.id)
+        return [_history_entry(e) for e in entries]
 
 
 async def _places(info: Info, place_ids: tuple[UUID, ...]) -> list[PlaceType]:
@@ -161,24 +158,21 @@ async def _places(info: Info, place_ids: tuple[UUID, ...]) -> list[PlaceType]:
     return [Place.from_row(r) for r in rows if r is not None]
 
 
-def _history_entry(position: int, recorded_at: datetime, event: Any) -> IncidentEvent:
-    name = type(event).__name__.lstrip("_")
-    source: DomainSource | None = getattr(event, "source", None)
-    if name == "Recorded":
-        source = event.sources[0]
-    valid_time: ValidTime | None = getattr(event, "valid_time", None)
-    places = getattr(event, "place_ids", None)
+def _history_entry(entry: HistoryEntry) -> IncidentEvent:
+    """An amendment shows the time it set and the places it set (null: left as they were)."""
+    amended = entry.amended_to or {}
+    occurred_at = amended.get("occurred_at") if entry.time_changed else None
     return IncidentEvent(
-        type=name,
-        position=position,
-        recorded_at=recorded_at,
-        recorded_by=event.meta.recorded_by,
-        source=None if source is None else Source.from_json(plain(source)),
-        reason=getattr(event, "reason", None),
-        occurred_at=None if valid_time is None else valid_time.earliest,
-        precision=None if valid_time is None else valid_time.precision,
-        raw_places=None if places is None else tuple(places),
-        disputed_by_id=getattr(event, "disputed_by", None),
+        type=entry.type,
+        position=entry.position,
+        recorded_at=entry.recorded_at,
+        recorded_by=entry.recorded_by,
+        source=None if entry.source is None else Source.from_json(entry.source),
+        reason=entry.reason,
+        occurred_at=None if occurred_at is None else datetime.fromisoformat(occurred_at),
+        precision=TimePrecision(amended["precision"]) if entry.time_changed else None,
+        raw_places=tuple(UUID(p) for p in amended["place_ids"]) if entry.places_changed else None,
+        disputed_by_id=entry.disputed_by,
     )
 
 
