@@ -69,9 +69,3 @@ async def replay_aggregate(conn: Any, aggregate_id: UUID, version: int) -> Any:
 
 async def head_position(conn: Any) -> int:
     return int(await conn.fetchval(HEAD))
-
-
-async def aggregate_history(conn: Any, aggregate_id: UUID) -> list[LoggedEvent]:
-    """Every event of one aggregate, oldest first, with its log position and record time."""
-    rows = await conn.fetch(SELECT_AGGREGATE_UNTIL, aggregate_id, 2**62)
-    return [decode(row) for row in rows]
