@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # Re-install when the project metadata changes or a top-level package appears (the editable
 # install maps packages by name when it is made).
 STAMP := $(VENV)/.installed
-LINT_PACKAGES := $(wildcard domain readmodel api bench)
+LINT_PACKAGES := $(wildcard domain readmodel api frontline bench)
 SCALE ?= 10k
 
 .PHONY: help venv install run test lint fmt clean bench bench-smoke soak
@@ -51,10 +51,11 @@ bench-smoke: $(STAMP) ## A tiny benchmark run that fails on any error (asserts n
 soak: $(STAMP) ## Readers, subscribers and writers for 60 s on loopback; bench/soak-results.md
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict, the layers' import contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(LINT_PACKAGES)
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff check --fix .

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import Principal, authenticate, bearer
-from api.database import DATABASE_DOWN
+from readmodel.connections import DATABASE_DOWN
 
 #: Where the principal of an HTTP request is kept (``request.state.principal``).
 PRINCIPAL: Final = "principal"

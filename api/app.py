@@ -1,13 +1,15 @@
-"""The Starlette application: built once per process by `create_app(settings)`."""
+"""The HTTP/WebSocket application: the GraphQL endpoint, /healthz and the playground, behind
+the request bounds. Built by ``create_app`` from resources the running system provides
+(frontline.server builds them in its lifespan)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Final, TypedDict
+from typing import Any, Final, Protocol, TypedDict
 
 import asyncpg
 from starlette.applications import Starlette
@@ -18,39 +20,51 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.access import ReadGate, request_principal
-from api.broadcast import Broadcaster
-from api.config import Settings
-from api.database import DATABASE_DOWN, Pool, create_pool, eventsourcing_env, resolve_dsn
-from api.fanout import Fanout
 from api.graphql.over_http import GraphQLMedia
-from api.graphql.schema import build_schema
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
+from api.live.broadcast import Broadcaster
+from api.live.fanout import Fanout
 from api.middleware import RequestDeadline, SocketMessageRate, StandardHeaders
-from api.migrate import migrate
 from api.playground import routes as playground_routes
-from api.projecting import ProjectorProcess
 from api.sockets import SocketCount
 from domain.application import Frontline
-from readmodel.rebuild import rebuild_if_outdated
+from readmodel.connections import DATABASE_DOWN, Pool
+from readmodel.events import HEAD
 
 logger = logging.getLogger(__name__)
 
-#: The global position of the last event in the log (0 when empty).
-LOG_POSITION_SQL: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
-HEALTH_SQL: Final = (
-    "SELECT (SELECT coalesce(max(notification_id), 0) FROM public.frontline_events), "
-    "(SELECT position FROM rm.tracking)"
-)
+HEALTH_SQL: Final = "SELECT (" + HEAD + "), (SELECT position FROM rm.tracking)"  # noqa: S608
 _HEALTH_TIMEOUT_SECONDS: Final = 2.0
 _HEALTH_FAILURES: tuple[type[Exception], ...] = (*DATABASE_DOWN, asyncpg.PostgresError)
+
+
+class ApiSettings(Protocol):
+    """What the API reads of the running system's settings (frontline.config.Settings)."""
+
+    @property
+    def open_reads(self) -> bool: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def request_timeout_seconds(self) -> float: ...
+    @property
+    def ws_messages_per_second(self) -> float: ...
+    @property
+    def max_sockets(self) -> int: ...
+    @property
+    def cors_origins(self) -> tuple[str, ...]: ...
+    @property
+    def max_operations_per_socket(self) -> int: ...
+    @property
+    def max_response_bytes(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Resources:
     """What the lifespan builds once and every request shares."""
 
-    settings: Settings
+    settings: ApiSettings
     dsn: str
     pool: Pool
     # The write side. Synchronous (psycopg): call it through asyncio.to_thread.
@@ -75,56 +89,11 @@ def resources(request: Request) -> Resources:
     return found
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app. Nothing connects until the lifespan starts."""
-    schema = build_schema(max_cost=settings.max_query_cost)
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[Any]]
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[State]:
-        # Starting the embedded server blocks for seconds; keep the event loop free.
-        dsn = await asyncio.to_thread(resolve_dsn, settings)
-        await migrate(dsn)
-        await _rebuild_if_outdated(dsn)
-        pool = await create_pool(dsn, statement_timeout_ms=settings.statement_timeout_ms)
-        health_pool = await create_pool(dsn, min_size=1, max_size=2, statement_timeout_ms=2_000)
-        # Construction connects (psycopg), so keep it off the event loop.
-        application = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
-        stop = asyncio.Event()
-        projecting = None
-        if settings.run_projector:
-            projecting = ProjectorProcess(dsn)
-            projecting.start()
-        broadcaster = Broadcaster(dsn, pool, capacity=settings.subscription_buffer)
-        await broadcaster.start()
-        broadcasting = asyncio.create_task(broadcaster.run(stop), name="broadcaster")
-        try:
-            yield {
-                "resources": Resources(
-                    settings=settings,
-                    dsn=dsn,
-                    pool=pool,
-                    application=application,
-                    broadcaster=broadcaster,
-                    fanout=Fanout(schema, queue=settings.subscription_buffer),
-                    sockets=SocketCount(settings.max_sockets_per_key),
-                    health_pool=health_pool,
-                )
-            }
-        finally:
-            stop.set()
-            await broadcasting
-            if projecting is not None:
-                await asyncio.to_thread(projecting.stop)
-            await asyncio.to_thread(application.close)
-            await pool.close()
-            await health_pool.close()
 
-    graphql = FrontlineGraphQL(
-        schema,
-        max_operations_per_socket=settings.max_operations_per_socket,
-        request_timeout_seconds=settings.request_timeout_seconds,
-        max_response_bytes=settings.max_response_bytes,
-    )
+def create_app(settings: ApiSettings, graphql: FrontlineGraphQL, lifespan: Lifespan) -> Starlette:
+    """The ASGI app around ``graphql``; ``lifespan`` yields ``{"resources": Resources}``."""
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
@@ -136,17 +105,7 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
-async def _rebuild_if_outdated(dsn: str) -> None:
-    """Read models an upgrade made outdated are rebuilt before serving (a no-op when
-    `frontline serve` did it already)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await rebuild_if_outdated(conn)
-    finally:
-        await conn.close()
-
-
-def middleware(settings: Settings) -> list[Middleware]:
+def middleware(settings: ApiSettings) -> list[Middleware]:
     """Outermost first: headers on every answer, CORS for named origins, then the bounds."""
     cors = [
         Middleware(
@@ -172,7 +131,7 @@ def middleware(settings: Settings) -> list[Middleware]:
 
 async def healthz(request: Request) -> JSONResponse:
     """200 with the log position while PostgreSQL answers, 503 otherwise; and this process's
-    live subscriptions: how many, and how many shared streams serve them (api.fanout). With
+    live subscriptions: how many, and how many shared streams serve them (api.live.fanout). With
     closed reads, only a reader key sees more than the status."""
     found = resources(request)
     pool = found.health_pool

@@ -13,7 +13,9 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_MAX_BODY_BYTES: Final = 1024 * 1024
+from api import bounds
+
+DEFAULT_MAX_BODY_BYTES: Final = bounds.MAX_BODY_BYTES
 PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
 
 

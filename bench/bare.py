@@ -2,7 +2,7 @@
 row as Frontline's ``place(ref:)`` query straight from asyncpg, with no GraphQL in between.
 
 `python -m bench.bare DSN PORT` serves it with the same uvicorn settings as `frontline serve`
-(``api.http_server.uvicorn_options``: uvloop, httptools with bounded heads, the limits), with
+(``frontline.http_server.uvicorn_options``: uvloop, httptools with bounded heads, the limits), with
 the access log off as the benchmark runs Frontline (``FRONTLINE_ACCESS_LOG=false``). It reads
 the request body like a GraphQL endpoint would and expects the same ``{"query": ...}`` JSON,
 but only looks up the slug in it.
@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.config import load_settings
-from api.database import create_pool
-from api.http_server import uvicorn_options
+from frontline.config import load_settings
+from frontline.database import create_pool
+from frontline.http_server import uvicorn_options
 
 SELECT_PLACE = "SELECT slug, name, kind, latitude, longitude FROM rm.places WHERE slug = $1"
 _REF = re.compile(r'ref:\s*"([^"]+)"')

@@ -16,12 +16,12 @@ from uuid import uuid4
 import asyncpg
 import click
 
-from api.config import load_settings
-from api.database import dsn_with_database, eventsourcing_env, resolve_dsn
-from api.migrate import migrate
 from bench.measure import latency
 from bench.synthetic import SPAN, START, History, record
 from domain.application import Frontline
+from frontline.config import load_settings
+from frontline.database import dsn_with_database, eventsourcing_env, resolve_dsn
+from frontline.migrate import migrate
 from readmodel import queries as q
 from readmodel.projector import catch_up
 

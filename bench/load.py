@@ -248,12 +248,12 @@ def _percentiles(times: list[float]) -> Spec:
 
 
 async def subscribers(spec: Spec) -> Result:
-    from api.database import eventsourcing_env  # noqa: PLC0415 - heavy imports, this only
     from domain import commands as c  # noqa: PLC0415
     from domain import details as d  # noqa: PLC0415
     from domain.application import Frontline  # noqa: PLC0415
     from domain.identity import actor_id, place_id  # noqa: PLC0415
     from domain.values import Source, ValidTime  # noqa: PLC0415
+    from frontline.database import eventsourcing_env  # noqa: PLC0415 - heavy imports, this only
 
     app = Frontline(env=eventsourcing_env(spec["dsn"], pool_size=1))
     source = Source(outlet="Bench Wire", quote="A sentence of a report.")

@@ -35,13 +35,13 @@ import click
 import httpx
 
 from api.auth import Role, create_key
-from api.config import load_settings
-from api.database import eventsourcing_env, resolve_dsn
 from bench.attack import ATTACKERS
 from bench.control_queries import fresh_database
 from bench.synthetic import History
 from domain import commands as c
 from domain.application import Frontline
+from frontline.config import load_settings
+from frontline.database import eventsourcing_env, resolve_dsn
 from readmodel.projector import catch_up
 from readmodel.rebuild import rebuild
 
@@ -383,7 +383,7 @@ def http_workloads(dsn: str, plan: Plan, key: str, log: Path, head: int) -> list
     rows = []
     lat = ("p50_ms", "p95_ms", "p99_ms")
     with (
-        served(["-m", "api", "serve", "--port"], env, log, "/healthz") as (url, pid),
+        served(["-m", "frontline", "serve", "--port"], env, log, "/healthz") as (url, pid),
         served(["-m", "bench.bare", dsn], env, log.with_suffix(".bare.log"), "/") as (bare, _),
     ):
         _wait_fresh(url, head)
@@ -574,7 +574,7 @@ async def _machine(admin: str) -> dict[str, Any]:
 
 
 def _server() -> str:
-    from api.http_server import event_loop  # noqa: PLC0415
+    from frontline.http_server import event_loop  # noqa: PLC0415
 
     uvicorn = f"uvicorn {version('uvicorn')}"
     return f"{uvicorn} ({event_loop()} + httptools, bounded heads), access log off"

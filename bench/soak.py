@@ -24,10 +24,10 @@ import click
 import httpx
 
 from api.auth import Role, create_key
-from api.config import load_settings
-from api.database import resolve_dsn
 from bench.control_queries import fresh_database
 from bench.run import _drop_database, _free_port
+from frontline.config import load_settings
+from frontline.database import resolve_dsn
 
 
 def rss_mb(pid: int) -> float:
@@ -62,7 +62,7 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "frontline-soak-server.log"  # noqa: S108
     with log.open("wb") as output:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
             env=env | {"FRONTLINE_ACCESS_LOG": "false"},
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -103,7 +103,7 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     subscribers = [Subscriber() for _ in range(spec["subscribers"])]
     readies = [asyncio.Event() for _ in subscribers]
     # Half resume from the head (a stream each), half follow live from now: identical
-    # subscriptions, so they share one stream (api/fanout.py). No write happens before all
+    # subscriptions, so they share one stream (api/live/fanout.py). No write happens before all
     # are subscribed, so both kinds are owed exactly what the writers append.
     tasks = [
         asyncio.create_task(s.run(ws_url, None if n % 2 else str(spec["after"]), r, stop))

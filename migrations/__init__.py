@@ -1,1 +1,1 @@
-"""SQL migrations, applied in order by `api.migrate`. Shipped as package data."""
+"""SQL migrations, applied in order by `frontline.migrate`. Shipped as package data."""

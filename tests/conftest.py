@@ -1,7 +1,7 @@
 """Shared fixtures: a real PostgreSQL for the whole session, a fresh database per test.
 
 With DATABASE_URL set, tests create (and drop) their databases on that server; the role needs
-CREATEDB. Otherwise an embedded server (api/embedded.py) runs in a temporary directory.
+CREATEDB. Otherwise an embedded server (frontline/embedded.py) runs in a temporary directory.
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from api.config import load_settings
-from api.database import (
-    Pool,
-    create_pool,
-    dsn_with_database,
-)
-from api.embedded import start_embedded_server, stop_embedded_server
-from api.migrate import migrate
+from frontline.config import load_settings
+from frontline.database import create_pool, dsn_with_database
+from frontline.embedded import start_embedded_server, stop_embedded_server
+from frontline.migrate import migrate
+from readmodel.connections import Pool
 
 
 @pytest.fixture(scope="session")

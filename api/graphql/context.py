@@ -14,13 +14,13 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.auth import Principal, Role, still_valid
-from api.broadcast import Broadcaster
 from api.graphql.errors import forbidden, unauthenticated
+from api.live.broadcast import Broadcaster
 from domain.application import Frontline
 from readmodel import queries as q
 
 if TYPE_CHECKING:
-    from api.fanout import Fanout
+    from api.live.fanout import Fanout
     from api.sockets import SocketCount
 
 T = TypeVar("T")
@@ -50,9 +50,9 @@ class Context:
     principal: Principal | None
     open_reads: bool
     projected: Callable[[], Awaitable[int]]
-    # Subscriptions' fan-out (api.broadcast); None where nothing serves them.
+    # Subscriptions' fan-out (api.live.broadcast); None where nothing serves them.
     broadcaster: Broadcaster | None = None
-    # Live streams shared by identical subscriptions (api.fanout); None: each runs alone.
+    # Live streams shared by identical subscriptions (api.live.fanout); None: each runs alone.
     fanout: Fanout | None = None
     # A WebSocket's `connection_init` payload, set by Strawberry (see FrontlineGraphQL).
     connection_params: dict[str, object] | None = None

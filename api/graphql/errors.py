@@ -16,10 +16,10 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.types import ExecutionContext
 
-from api.database import DATABASE_DOWN
 from api.graphql import ids
 from api.graphql.patches.strawberry import FastErrorCheck
 from domain.errors import DomainError, UnknownActor, UnknownPlace
+from readmodel.connections import DATABASE_DOWN
 
 logger = logging.getLogger(__name__)
 

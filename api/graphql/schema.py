@@ -11,7 +11,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from api.config import Settings
+from api import bounds
 from api.graphql.complexity import GuardedValidationCache, bounded
 from api.graphql.cost import cost_limit
 from api.graphql.errors import FrontlineSchema, TypedErrors
@@ -33,7 +33,7 @@ MAX_ALIASES = 30
 # the limits' rule classes are built once here rather than by a factory per request.
 CACHED_QUERIES = 256
 #: The default limit on a query's estimated cost (api.graphql.cost; FRONTLINE_MAX_QUERY_COST).
-DEFAULT_MAX_COST = Settings().max_query_cost
+DEFAULT_MAX_COST = bounds.MAX_QUERY_COST
 
 
 def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:

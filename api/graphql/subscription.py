@@ -4,7 +4,7 @@ Both resume after a cursor: every row recorded after it, in log order — first 
 ones, then live ones, with no gap and no duplicate, whichever process serves the reconnect.
 Without a cursor a stream starts at the present. Each item carries its own cursor. The
 mechanics (one LISTEN per process, a bounded ring, per-subscriber cursors) are in
-``api.broadcast``.
+``api.live.broadcast``.
 
 Cursors are log positions as text: an incident's is its ``recordedPosition`` ("123"). One
 event can hand over several places, so a hand-over's cursor also names its place
@@ -18,7 +18,6 @@ from uuid import UUID
 
 import strawberry
 
-from api.broadcast import Broadcaster
 from api.graphql import ids
 from api.graphql.context import Context, Info, KeyWatch
 from api.graphql.errors import ApiError
@@ -27,6 +26,7 @@ from api.graphql.types.common import Edge, PlaceKind
 from api.graphql.types.control_change import ControlChange
 from api.graphql.types.entry import Entry, EntryFilter
 from api.graphql.types.incident import Incident
+from api.live.broadcast import Broadcaster
 from readmodel.queries.entries import entry_matcher
 from readmodel.queries.live import END, Key, change_matcher, incident_matcher
 from readmodel.queries.sql import parse_position

@@ -31,8 +31,6 @@ from strawberry.types.unset import UnsetType
 
 from api.access import PRINCIPAL, request_principal
 from api.auth import authenticate, bearer, still_valid
-from api.database import DATABASE_DOWN
-from api.fanout import operation_names, operation_type, plan
 from api.graphql import ids
 from api.graphql.context import REVOKED, Context
 from api.graphql.encoding import OversizedValue, decode, encode
@@ -42,7 +40,9 @@ from api.graphql.over_http import (
     is_request_error,
     wants_graphql_response,
 )
+from api.live.fanout import operation_names, operation_type, plan
 from api.middleware import TIMEOUT
+from readmodel.connections import DATABASE_DOWN
 from readmodel.projector import projected_position
 
 CONNECTION_INIT_WAIT: Final = timedelta(seconds=5)
@@ -113,7 +113,7 @@ def too_large(data: object, size: int, limit: int) -> dict[str, object]:
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with live subscriptions shared where they can be (api.fanout),
+    """graphql-transport-ws, with live subscriptions shared where they can be (api.live.fanout),
     and a socket's bounds: every operation it starts re-checks its key (a revoked key gets
     an ``UNAUTHENTICATED`` error and the socket closes with 4403; open subscriptions notice
     within ``KEY_RECHECK_SECONDS``), queries and mutations get the request deadline, and at

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from api.auth import Role, create_key
-from api.database import dsn_with_database
-from api.migrate import migrate
+from frontline.database import dsn_with_database
+from frontline.migrate import migrate
 
 STARTUP_SECONDS = 60.0
 
@@ -98,7 +98,7 @@ def serve_database(database: Server, **env_overrides: str) -> Iterator[Server]:
     env |= {"DATABASE_URL": database.dsn, "FRONTLINE_LOAD_SAMPLE": "true"} | env_overrides
     with database.log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

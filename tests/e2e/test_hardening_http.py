@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from api.auth import INSERT_KEY, Role, create_key
-from api.broadcast import APPLICATION_NAME as BROADCASTER
+from api.live.broadcast import APPLICATION_NAME as BROADCASTER
 from tests.e2e.conftest import Server, start_server
 from tests.e2e.graphql_client import ask, assert_no_leak, codes, data, post
 
@@ -436,7 +436,7 @@ def test_a_source_url_must_be_plain_http(server: Server, url: str) -> None:
 
 def test_a_key_name_is_bounded_when_the_key_is_made(server: Server) -> None:
     made = subprocess.run(
-        [sys.executable, "-m", "api", "keys", "create", "--name", "n" * 101],
+        [sys.executable, "-m", "frontline", "keys", "create", "--name", "n" * 101],
         env={"DATABASE_URL": server.dsn, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -13,12 +13,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.database import eventsourcing_env
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
+from frontline.database import eventsourcing_env
 from readmodel.projector import catch_up, projected_position
 from readmodel.rebuild import rebuild
 
@@ -68,7 +68,7 @@ async def test_a_projector_killed_mid_batch_resumes_without_loss_or_duplication(
     log = tmp_path / "projector.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "api", "project",
+            sys.executable, "-m", "frontline", "project",
             env=env | {"DATABASE_URL": database_dsn},
             stdout=output,
             stderr=asyncio.subprocess.STDOUT,

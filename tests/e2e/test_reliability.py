@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from api.auth import Role, create_key
-from api.embedded import start_embedded_server, stop_embedded_server
-from api.migrate import migrate
+from frontline.embedded import start_embedded_server, stop_embedded_server
+from frontline.migrate import migrate
 from readmodel.projector import catch_up
 from tests.e2e.conftest import Server, free_port
 from tests.e2e.graphql_client import ask, assert_no_leak, codes, data, head
@@ -217,7 +217,7 @@ def serving(dsn: str, log: Path, keys: tuple[str, str], **extra: str) -> Iterato
     port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
             env=_env(dsn, **extra),
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -435,7 +435,7 @@ def restart_embedded(data_dir: Path) -> str:
     was stopped behind its back."""
     env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
     restarted = subprocess.run(
-        [sys.executable, "-m", "api", "db-url"],
+        [sys.executable, "-m", "frontline", "db-url"],
         env=env | {"FRONTLINE_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
@@ -620,7 +620,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_projector_process_dies_with_a_killed_server(database_dsn: str, tmp_path: Path) -> None:
-    """`serve` projects in a child process (api/projecting.py); after a kill -9 of the server
+    """`serve` projects in a child process (frontline/projecting.py); after a kill -9 of the server
     it must not keep projecting on its own."""
     keys = asyncio.run(_keys(database_dsn))
     with serving(database_dsn, tmp_path / "serve.log", keys) as served:

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.embedded import EMBEDDED_PGDATA, stop_embedded_server
+from frontline.embedded import EMBEDDED_PGDATA, stop_embedded_server
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def serving(env: Mapping[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
             env=dict(env),
             stdout=output,
             stderr=subprocess.STDOUT,

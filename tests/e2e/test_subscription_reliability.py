@@ -16,7 +16,7 @@ import httpx
 import pytest
 import websockets
 
-from api.embedded import stop_embedded_server
+from frontline.embedded import stop_embedded_server
 from tests.e2e.graphql_client import data, head
 from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixture
     BATCH_MUTATION,

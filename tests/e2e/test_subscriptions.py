@@ -27,9 +27,9 @@ from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
 from api.auth import Role, create_key, revoke_key
-from api.broadcast import APPLICATION_NAME
-from api.config import Settings
 from api.graphql.context import KEY_RECHECK_SECONDS
+from api.live.broadcast import APPLICATION_NAME
+from frontline.config import Settings
 from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.slow
@@ -521,7 +521,7 @@ async def test_with_closed_reads_a_wrong_key_is_refused(closed_server: Server) -
 async def test_a_key_revoked_while_its_subscription_is_open_gets_nothing_more(
     closed_server: Server, resuming: bool
 ) -> None:
-    """Both paths: a live subscription shares its stream (api/fanout.py), one resuming
+    """Both paths: a live subscription shares its stream (api/live/fanout.py), one resuming
     from a cursor runs its own. The subscription ends with UNAUTHENTICATED, and the socket
     that authenticated with the key is closed (4403)."""
     server = closed_server
@@ -624,7 +624,7 @@ async def _healthz(server: Server) -> dict[str, Any]:
 async def test_identical_live_subscribers_share_one_stream_and_each_gets_every_item(
     server: Server,
 ) -> None:
-    """api/fanout.py: sockets that follow the same live subscription share one stream; each
+    """api/live/fanout.py: sockets that follow the same live subscription share one stream; each
     still gets every item, in order, under its own operation id."""
     await register(server, "sub-fanout")
     only = {"actor": "sub-fanout"}

@@ -15,15 +15,15 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.database import eventsourcing_env
-from api.embedded import start_embedded_server, stop_embedded_server
-from api.migrate import migrate
-from api.sample import load_sample
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture, Withdrawal
 from domain.identity import actor_id, incident_id, place_id
 from domain.values import Source, ValidTime
+from frontline.database import eventsourcing_env
+from frontline.embedded import start_embedded_server, stop_embedded_server
+from frontline.migrate import migrate
+from frontline.sample import load_sample
 
 OUT = Path(__file__).with_name("log.ndjson")
 WIRE = Source(outlet="Golden Wire", quote="as reported")
@@ -75,7 +75,9 @@ def main() -> None:
         finally:
             app.close()
         env = {"DATABASE_URL": dsn, "PATH": "/usr/bin:/bin"}
-        subprocess.run([sys.executable, "-m", "api", "export", "-o", str(OUT)], env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "frontline", "export", "-o", str(OUT)], env=env, check=True
+        )
     finally:
         stop_embedded_server(data_dir)
     print(f"wrote {OUT} ({len(OUT.read_text().splitlines())} events)")

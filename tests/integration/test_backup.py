@@ -17,17 +17,17 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from api.backup import BackupError, export_log, import_log
-from api.database import dsn_with_database, eventsourcing_env
 from api.graphql.context import Context
 from api.graphql.schema import schema
-from api.migrate import migrate
-from api.sample import load_sample
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
+from frontline.backup import BackupError, export_log, import_log
+from frontline.database import dsn_with_database, eventsourcing_env
+from frontline.migrate import migrate
+from frontline.sample import load_sample
 from readmodel.projector import catch_up
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def record_sample_and_corrections(dsn: str) -> None:
 def frontline(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "api", *args],
+        [sys.executable, "-m", "frontline", *args],
         env=env | {"DATABASE_URL": dsn},
         capture_output=True,
         text=True,

@@ -16,15 +16,16 @@ from uuid import UUID
 
 import pytest
 
-from api.database import Pool, eventsourcing_env
-from api.sample import load_sample
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
 from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
+from frontline.database import eventsourcing_env
+from frontline.sample import load_sample
 from readmodel import queries as q
+from readmodel.connections import Pool
 from readmodel.projector import catch_up
 
 

@@ -44,8 +44,6 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
-from api.database import dsn_with_database, eventsourcing_env
-from api.migrate import migrate
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture, Clash, Withdrawal
@@ -53,6 +51,8 @@ from domain.errors import DomainError
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
 from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
+from frontline.database import dsn_with_database, eventsourcing_env
+from frontline.migrate import migrate
 from readmodel.events import decode
 from readmodel.projector import catch_up
 from readmodel.queries import control_at, known_position

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.embedded import (
+from frontline.embedded import (
     EMBEDDED_PGDATA,
     NEW_CLUSTER_VERSION,
     cluster_version,
@@ -60,7 +60,7 @@ def data_dirs() -> Iterator[list[Path]]:
 def frontline(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "api", *args],
+        [sys.executable, "-m", "frontline", *args],
         env=env | {"FRONTLINE_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
@@ -153,7 +153,7 @@ def test_a_first_start_killed_during_initdb_starts_cleanly_next_time(
     data_dir = data_dirs[0]
     scratch = data_dir / (EMBEDDED_PGDATA + ".initdb")
     first = subprocess.Popen(
-        [sys.executable, "-m", "api", "db-url"],
+        [sys.executable, "-m", "frontline", "db-url"],
         env={k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
         | {"FRONTLINE_DATA_DIR": str(data_dir)},
         stdout=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from asyncpg.pool import PoolConnectionProxy
 
-from api.database import Connection, Pool
+from readmodel.connections import Connection, Pool
 
 # The shape of eventsourcing's own INSERT: named columns, many rows in one statement.
 INSERT = """

@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from api.database import eventsourcing_env
+from frontline.database import eventsourcing_env
 
 
 class Counter(Aggregate):

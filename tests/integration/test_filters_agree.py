@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.database import dsn_with_database, eventsourcing_env
-from api.migrate import migrate
-from api.sample import load_sample
 from domain.application import Frontline
 from domain.vocabulary import ClaimStatus, IncidentKind
+from frontline.database import dsn_with_database, eventsourcing_env
+from frontline.migrate import migrate
+from frontline.sample import load_sample
 from readmodel.projector import catch_up
 from readmodel.queries.batch import places_by_id
 from readmodel.queries.incidents import FeedOrder, incident_feed

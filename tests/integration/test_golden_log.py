@@ -28,7 +28,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "log.ndjson"
 def frontline(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "api", *args],
+        [sys.executable, "-m", "frontline", *args],
         env=env | {"DATABASE_URL": dsn},
         capture_output=True,
         text=True,

@@ -11,13 +11,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.database import eventsourcing_env
-from api.migrate import load_migrations, migrate
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
+from frontline.database import eventsourcing_env
+from frontline.migrate import load_migrations, migrate
 from readmodel.projector import catch_up
 from readmodel.rebuild import READ_MODELS_VERSION, read_models_version, rebuild_if_outdated
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.migrate import MigrationError, load_migrations, migrate
+from frontline.migrate import MigrationError, load_migrations, migrate
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

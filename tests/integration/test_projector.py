@@ -10,12 +10,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.database import eventsourcing_env
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import AircraftLoss, Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
+from frontline.database import eventsourcing_env
 from readmodel.projector import Projector, catch_up, project_batch, projected_position
 from readmodel.rebuild import rebuild
 

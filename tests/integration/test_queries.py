@@ -15,7 +15,6 @@ from uuid import UUID
 
 import pytest
 
-from api.database import Pool, eventsourcing_env
 from domain import commands as c
 from domain.application import Frontline
 from domain.control import ControlStatus
@@ -31,7 +30,9 @@ from domain.vocabulary import (
     PlaceKind,
     TimePrecision,
 )
+from frontline.database import eventsourcing_env
 from readmodel import queries as q
+from readmodel.connections import Pool
 from readmodel.projector import catch_up
 
 SOURCE = Source(outlet="Test Wire")

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api.database import Pool, eventsourcing_env
-from api.sample import load_sample
 from domain.application import Frontline
 from domain.control import ControlStatus
 from domain.identity import actor_id, place_id
 from domain.vocabulary import IncidentKind
+from frontline.database import eventsourcing_env
+from frontline.sample import load_sample
 from readmodel import queries as q
+from readmodel.connections import Pool
 from readmodel.projector import catch_up
 
 SYRIA = timezone(timedelta(hours=3))

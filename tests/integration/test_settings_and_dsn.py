@@ -13,14 +13,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.config import Settings, load_settings
-from api.database import (
+from frontline.config import Settings, load_settings
+from frontline.database import (
     DatabaseConfigError,
     dsn_with_database,
     eventsourcing_env,
     resolve_dsn,
 )
-from api.embedded import EmbeddedServerError, start_embedded_server
+from frontline.embedded import EmbeddedServerError, start_embedded_server
 
 
 def test_settings_default_to_an_embedded_database_on_localhost() -> None:
@@ -135,7 +135,7 @@ async def test_asyncpg_and_eventsourcing_settings_reach_the_same_database(
 def test_a_database_that_cannot_be_reached_is_one_clean_line(args: tuple[str, ...]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "api", *args],
+        [sys.executable, "-m", "frontline", *args],
         env=env | {"DATABASE_URL": "postgresql://someone:s3cret@127.0.0.1:1/nowhere"},
         capture_output=True,
         text=True,

@@ -11,13 +11,13 @@ from threading import Barrier
 import asyncpg
 import pytest
 
-from api.database import eventsourcing_env
 from domain import commands as c
 from domain.application import Frontline, Receipt
 from domain.details import Capture
 from domain.errors import ConcurrencyConflict, DomainError, UnknownPlace
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
+from frontline.database import eventsourcing_env
 
 SOURCE = Source(outlet="Test Wire")
 WRITERS = 8

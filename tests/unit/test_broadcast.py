@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from api.broadcast import Broadcaster, Feed
-from api.ring import Ring
+from api.live.broadcast import Broadcaster, Feed
+from api.live.ring import Ring
 from readmodel.queries.live import END, Key
 
 

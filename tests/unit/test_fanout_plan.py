@@ -1,5 +1,5 @@
 """Which subscriptions share a live stream, and how one that falls behind resumes
-(api/fanout.py). Pure: parsing only."""
+(api/live/fanout.py). Pure: parsing only."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from graphql import parse, validate
 
-from api.fanout import plan, resume
 from api.graphql.schema import schema
+from api.live.fanout import plan, resume
 
 LIVE = "subscription { incidents { cursor node { id } } }"
 WITH_VARIABLE = """subscription ($after: String, $filter: IncidentFilter) {

@@ -1,4 +1,4 @@
-"""What api/http_server.py relies on in uvicorn's httptools protocol (not a public API), and
+"""What frontline/http_server.py relies on in uvicorn's httptools protocol (not a public API), and
 the bounds it builds from the settings. A uvicorn release that moves a hook fails here in a
 second instead of silently dropping a limit (pyproject.toml pins the range)."""
 
@@ -9,8 +9,8 @@ from importlib.metadata import version
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from api.config import Settings
-from api.http_server import BoundedHttpToolsProtocol, bounded_protocol, uvicorn_options
+from frontline.config import Settings
+from frontline.http_server import BoundedHttpToolsProtocol, bounded_protocol, uvicorn_options
 
 HOOKS = {
     "connection_made": ["self", "transport"],

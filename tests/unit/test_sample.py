@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from api.sample import SampleError, load_sample, parse_sample, read_sample
 from domain.actors import Actor
 from domain.application import Frontline
 from domain.commands import RecordIncident, RegisterActor, RegisterPlace
@@ -27,6 +26,7 @@ from domain.vocabulary import (
     SpeakerRole,
     TimePrecision,
 )
+from frontline.sample import SampleError, load_sample, parse_sample, read_sample
 
 SYRIA = timedelta(hours=3)
 

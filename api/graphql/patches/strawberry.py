@@ -7,7 +7,7 @@
 - ``ValidationCache.on_validate`` validates unconditionally, so a document refused before
   validation (api.graphql.complexity) must be refused inside a subclass of it.
 - A graphql-transport-ws handler's socket is written to directly (``write_frame``) by shared
-  live streams (api.fanout): each frame is encoded once for all members, and Strawberry's
+  live streams (api.live.fanout): each frame is encoded once for all members, and Strawberry's
   ``send_message`` would encode it again per socket.
 - The handler's ``run_operation``, ``handle_subscribe`` and ``handle``, and the view's
   ``execute_single``, ``process_result`` and ``__call__``, are overridden by api.graphql.view

@@ -11,12 +11,15 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from api import bounds
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How to reach PostgreSQL and how to serve.
 
-    `database_url` unset means: run the embedded PostgreSQL (api/embedded.py) under `data_dir/pg`.
+    `database_url` unset means: run the embedded PostgreSQL (frontline/embedded.py) under
+    `data_dir/pg`.
     """
 
     database_url: str | None = None
@@ -32,31 +35,31 @@ class Settings:
     # uvicorn's per-request access log (off for benchmarks and soaks).
     access_log: bool = True
     # Larger request bodies are refused with 413 (a GraphQL request is a few KiB).
-    max_body_bytes: int = 1024 * 1024
-    # Rows of each subscription feed kept in memory for live subscribers (api.broadcast);
+    max_body_bytes: int = bounds.MAX_BODY_BYTES
+    # Rows of each subscription feed kept in memory for live subscribers (api.live.broadcast);
     # a subscriber further behind reads from the database instead.
-    subscription_buffer: int = 1024
+    subscription_buffer: int = bounds.SUBSCRIPTION_BUFFER
     # permessage-deflate on WebSockets (see the README's design notes for why it is off).
     ws_compression: bool = False
     # -- bounds for a public endpoint (README: "Limits") --------------------------------------
     # A query's estimated cost (api.graphql.cost) past which it is refused unexecuted.
-    max_query_cost: int = 50_000
+    max_query_cost: int = bounds.MAX_QUERY_COST
     # A request's whole life (body, execution, response) and each SQL statement's.
-    request_timeout_seconds: float = 10.0
-    statement_timeout_ms: int = 5_000
+    request_timeout_seconds: float = bounds.REQUEST_TIMEOUT_SECONDS
+    statement_timeout_ms: int = bounds.STATEMENT_TIMEOUT_MS
     # A response larger than this is replaced by a RESPONSE_TOO_LARGE error.
-    max_response_bytes: int = 16 * 1024 * 1024
+    max_response_bytes: int = bounds.MAX_RESPONSE_BYTES
     # HTTP: a request head's size and time; idle keep-alive; connections (503 beyond).
-    max_header_bytes: int = 16 * 1024
-    head_timeout_seconds: float = 10.0
-    keepalive_seconds: int = 5
-    max_connections: int = 2_048
+    max_header_bytes: int = bounds.MAX_HEADER_BYTES
+    head_timeout_seconds: float = bounds.HEAD_TIMEOUT_SECONDS
+    keepalive_seconds: int = bounds.KEEPALIVE_SECONDS
+    max_connections: int = bounds.MAX_CONNECTIONS
     # WebSockets: messages per second (with a burst of twice as many), operations per socket,
     # sockets per API key.
-    ws_messages_per_second: float = 20.0
-    max_sockets: int = 1_024
-    max_operations_per_socket: int = 25
-    max_sockets_per_key: int = 100
+    ws_messages_per_second: float = bounds.WS_MESSAGES_PER_SECOND
+    max_sockets: int = bounds.MAX_SOCKETS
+    max_operations_per_socket: int = bounds.MAX_OPERATIONS_PER_SOCKET
+    max_sockets_per_key: int = bounds.MAX_SOCKETS_PER_KEY
     # Browser origins allowed to call the API from their pages (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
 
@@ -74,27 +77,45 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
         open_reads=config("FRONTLINE_OPEN_READS", cast=bool, default=True),
         access_log=config("FRONTLINE_ACCESS_LOG", cast=bool, default=True),
-        max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=1024 * 1024),
-        subscription_buffer=config("FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=1024),
+        max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=bounds.MAX_BODY_BYTES),
+        subscription_buffer=config(
+            "FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=bounds.SUBSCRIPTION_BUFFER
+        ),
         ws_compression=config("FRONTLINE_WS_COMPRESSION", cast=bool, default=False),
-        max_query_cost=config("FRONTLINE_MAX_QUERY_COST", cast=int, default=50_000),
+        max_query_cost=config("FRONTLINE_MAX_QUERY_COST", cast=int, default=bounds.MAX_QUERY_COST),
         request_timeout_seconds=config(
-            "FRONTLINE_REQUEST_TIMEOUT_SECONDS", cast=float, default=10.0
+            "FRONTLINE_REQUEST_TIMEOUT_SECONDS", cast=float, default=bounds.REQUEST_TIMEOUT_SECONDS
         ),
-        statement_timeout_ms=config("FRONTLINE_STATEMENT_TIMEOUT_MS", cast=int, default=5_000),
+        statement_timeout_ms=config(
+            "FRONTLINE_STATEMENT_TIMEOUT_MS", cast=int, default=bounds.STATEMENT_TIMEOUT_MS
+        ),
         max_response_bytes=config(
-            "FRONTLINE_MAX_RESPONSE_BYTES", cast=int, default=16 * 1024 * 1024
+            "FRONTLINE_MAX_RESPONSE_BYTES", cast=int, default=bounds.MAX_RESPONSE_BYTES
         ),
-        max_header_bytes=config("FRONTLINE_MAX_HEADER_BYTES", cast=int, default=16 * 1024),
-        head_timeout_seconds=config("FRONTLINE_HEAD_TIMEOUT_SECONDS", cast=float, default=10.0),
-        keepalive_seconds=config("FRONTLINE_KEEPALIVE_SECONDS", cast=int, default=5),
-        max_connections=config("FRONTLINE_MAX_CONNECTIONS", cast=int, default=2_048),
-        ws_messages_per_second=config("FRONTLINE_WS_MESSAGES_PER_SECOND", cast=float, default=20.0),
-        max_sockets=config("FRONTLINE_MAX_SOCKETS", cast=int, default=1_024),
+        max_header_bytes=config(
+            "FRONTLINE_MAX_HEADER_BYTES", cast=int, default=bounds.MAX_HEADER_BYTES
+        ),
+        head_timeout_seconds=config(
+            "FRONTLINE_HEAD_TIMEOUT_SECONDS", cast=float, default=bounds.HEAD_TIMEOUT_SECONDS
+        ),
+        keepalive_seconds=config(
+            "FRONTLINE_KEEPALIVE_SECONDS", cast=int, default=bounds.KEEPALIVE_SECONDS
+        ),
+        max_connections=config(
+            "FRONTLINE_MAX_CONNECTIONS", cast=int, default=bounds.MAX_CONNECTIONS
+        ),
+        ws_messages_per_second=config(
+            "FRONTLINE_WS_MESSAGES_PER_SECOND", cast=float, default=bounds.WS_MESSAGES_PER_SECOND
+        ),
+        max_sockets=config("FRONTLINE_MAX_SOCKETS", cast=int, default=bounds.MAX_SOCKETS),
         max_operations_per_socket=config(
-            "FRONTLINE_MAX_OPERATIONS_PER_SOCKET", cast=int, default=25
+            "FRONTLINE_MAX_OPERATIONS_PER_SOCKET",
+            cast=int,
+            default=bounds.MAX_OPERATIONS_PER_SOCKET,
         ),
-        max_sockets_per_key=config("FRONTLINE_MAX_SOCKETS_PER_KEY", cast=int, default=100),
+        max_sockets_per_key=config(
+            "FRONTLINE_MAX_SOCKETS_PER_KEY", cast=int, default=bounds.MAX_SOCKETS_PER_KEY
+        ),
         cors_origins=tuple(
             origin.strip()
             for origin in config("FRONTLINE_CORS_ORIGINS", cast=str, default="").split(",")

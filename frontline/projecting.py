@@ -43,7 +43,7 @@ class ProjectorProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
         env |= {"DATABASE_URL": self.dsn, PARENT_ENV: str(os.getpid())}
         # stdout/stderr inherited: its log lines go where the server's go.
-        self.process = subprocess.Popen([sys.executable, "-m", "api", "project"], env=env)
+        self.process = subprocess.Popen([sys.executable, "-m", "frontline", "project"], env=env)
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """SIGTERM (it finishes its batch: one transaction) and wait; kill if it hangs."""

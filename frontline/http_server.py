@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Final, Literal
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.config import Settings
+from frontline.config import Settings
 
 
 def _plain(status: bytes, text: bytes) -> bytes:

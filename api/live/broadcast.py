@@ -30,7 +30,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 import asyncpg
 
-from api.ring import Ring
+from api.live.ring import Ring
 from readmodel.projector import PROJECTED_CHANNEL, projected_position
 from readmodel.queries.entries import EntryRow, log_entries
 from readmodel.queries.live import END, ControlChangeRow, Key, NewIncident, control_changes

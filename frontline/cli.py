@@ -15,18 +15,18 @@ from uuid import UUID
 import asyncpg
 import click
 
-from api.app import LOG_POSITION_SQL, create_app
 from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, revoke_key
-from api.backup import BackupError, export_head, export_log, import_log
-from api.config import load_settings
-from api.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
-from api.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
-from api.http_server import uvicorn_options
-from api.migrate import MigrationError, migrate
-from api.projecting import die_with_parent, watch_parent
-from api.sample import load_sample
 from domain.application import Frontline
-from readmodel.events import head_position
+from frontline.backup import BackupError, export_head, export_log, import_log
+from frontline.config import load_settings
+from frontline.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
+from frontline.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
+from frontline.http_server import uvicorn_options
+from frontline.migrate import MigrationError, migrate
+from frontline.projecting import die_with_parent, watch_parent
+from frontline.sample import load_sample
+from frontline.server import create_server
+from readmodel.events import HEAD, head_position
 from readmodel.projector import Projector
 from readmodel.rebuild import rebuild as rebuild_read_models
 from readmodel.rebuild import rebuild_if_outdated
@@ -84,7 +84,7 @@ def serve(host: str | None, port: int | None) -> None:
     dsn = resolve_dsn(settings)
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
     # The app gets the resolved DSN, so its lifespan doesn't start the embedded server again.
-    app = create_app(replace(settings, database_url=dsn))
+    app = create_server(replace(settings, database_url=dsn))
     logger.info("serving with uvicorn; access log %s", "on" if settings.access_log else "off")
     uvicorn.run(
         app, host=host or settings.host, port=port or settings.port, **uvicorn_options(settings)
@@ -141,7 +141,7 @@ async def _prepare(dsn: str, *, load_sample: bool, force: bool = False) -> None:
         # Two servers starting together must not both load the sample.
         await connection.execute("SELECT pg_advisory_lock($1)", SAMPLE_LOCK_KEY)
         try:
-            position = await connection.fetchval(LOG_POSITION_SQL)
+            position = await connection.fetchval(HEAD)
             if position and not force:
                 logger.info("log holds %d events: not loading the sample", position)
                 return
@@ -154,7 +154,7 @@ async def _prepare(dsn: str, *, load_sample: bool, force: bool = False) -> None:
 
 
 def _load_sample(dsn: str) -> int:
-    """Run `api.sample.load_sample` against the eventsourcing application (synchronous)."""
+    """Run `frontline.sample.load_sample` against the eventsourcing application (synchronous)."""
     application = Frontline(env=eventsourcing_env(dsn))
     try:
         return load_sample(application)

@@ -1,5 +1,0 @@
-"""`python -m api` is `frontline`."""
-
-from api.cli import main
-
-main()

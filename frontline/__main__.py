@@ -1,0 +1,5 @@
+"""`python -m frontline` is `frontline`."""
+
+from frontline.cli import main
+
+main()
