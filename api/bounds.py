@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Final
 
+# A query document: fields nested below the operation, lexer tokens, aliases, estimated cost.
+MAX_DEPTH: Final = 12
+MAX_TOKENS: Final = 4_000
+MAX_ALIASES: Final = 30
 MAX_QUERY_COST: Final = 50_000
 REQUEST_TIMEOUT_SECONDS: Final = 10.0
 STATEMENT_TIMEOUT_MS: Final = 5_000

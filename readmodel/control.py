@@ -13,6 +13,7 @@ from uuid import UUID
 
 from domain.control import ControlStatus, Fact, Interval, extend, timeline
 from domain.vocabulary import IncidentKind, TimePrecision
+from readmodel.constants import FAR_FUTURE, FAR_PAST, NEVER
 from readmodel.memory import PlaceTimeline, Row
 
 if TYPE_CHECKING:
@@ -22,13 +23,14 @@ if TYPE_CHECKING:
 def span(valid_from: str, valid_to: str, known_from: str, known_to: str) -> str:
     """SQL for the rectangle (valid time × log position) a row covers, for the GiST index.
 
-    Open bounds become far-away finite numbers because GiST boxes want finite coordinates.
+    Open bounds become far-away finite numbers because GiST boxes want finite coordinates
+    (``readmodel.constants``).
     """
     return (
-        f"box(point(coalesce(extract(epoch FROM {valid_from})::float8, -1e11), "
+        f"box(point(coalesce(extract(epoch FROM {valid_from})::float8, {FAR_PAST!r}), "
         f"{known_from}::float8), "
-        f"point(coalesce(extract(epoch FROM {valid_to})::float8, 1e11), "
-        f"coalesce({known_to}::float8, 1e18)))"
+        f"point(coalesce(extract(epoch FROM {valid_to})::float8, {FAR_FUTURE!r}), "
+        f"coalesce({known_to}::float8, {NEVER!r})))"
     )
 
 

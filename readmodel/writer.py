@@ -10,11 +10,10 @@ from uuid import UUID
 from asyncpg.types import Box, Point
 
 from domain.control import Fact, Interval
+from readmodel.constants import FAR_FUTURE, FAR_PAST, NEVER
 from readmodel.control import span
 from readmodel.jsonable import dumps
 from readmodel.memory import IncidentEntry, Row
-
-FAR_PAST, FAR_FUTURE, NEVER = -1e11, 1e11, 1e18  # see readmodel.control.span
 
 UPSERT_INCIDENT = """
 INSERT INTO {s}.incidents AS i (id, kind, status, valid_from, valid_to, precision, place_ids,

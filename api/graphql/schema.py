@@ -24,9 +24,7 @@ from api.graphql.types.actor import Actor
 from api.graphql.types.incident import Incident
 from api.graphql.types.place import Place
 
-MAX_DEPTH = 12
-MAX_TOKENS = 4_000
-MAX_ALIASES = 30
+MAX_DEPTH = bounds.MAX_DEPTH
 # Parsing and validating a query costs more than answering a small one (bench/results.md), and
 # clients send the same few query texts again and again: cache both, by query text, in bounded
 # LRUs (a flood of distinct texts only evicts). Validation is cached per (document, rules), so
@@ -46,7 +44,7 @@ def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
         bounded(
             [
                 *QueryDepthLimiter(max_depth=MAX_DEPTH - 1).validation_rules,
-                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=bounds.MAX_ALIASES).validation_rules,
                 cost_limit(max_cost),
             ]
         )
@@ -60,7 +58,7 @@ def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         # Factories, not instances: each operation gets fresh extension state.
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaxTokensLimiter(max_token_count=bounds.MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHED_QUERIES),
             lambda: AddValidationRules(limit_rules),
             lambda: GuardedValidationCache(maxsize=CACHED_QUERIES),

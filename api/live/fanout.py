@@ -58,11 +58,11 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from api.bounds import MAX_TOKENS
 from api.graphql.context import Context, KeyWatch
 from api.graphql.encoding import encode
 from api.graphql.errors import ApiError
 from api.graphql.patches.strawberry import write_frame
-from api.graphql.schema import MAX_TOKENS
 
 logger = logging.getLogger(__name__)
 

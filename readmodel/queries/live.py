@@ -22,10 +22,10 @@ from uuid import UUID
 
 from domain.control import ControlStatus
 from domain.vocabulary import ClaimStatus, IncidentKind, PlaceKind
+from readmodel.constants import EARTH_RADIUS_KM
 from readmodel.queries.batch import places_by_id
 from readmodel.queries.rows import IncidentRow, PlaceRow, incident_from_row
 from readmodel.queries.sql import (
-    EARTH_RADIUS_KM,
     BBox,
     Near,
     _checked_bbox,

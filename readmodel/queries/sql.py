@@ -15,13 +15,10 @@ from typing import Any, Final
 
 from domain.errors import InvalidCoordinates, InvalidInput, InvalidTime
 from domain.vocabulary import PlaceKind
+from readmodel.constants import EARTH_RADIUS_KM, MAX_POSITION, NEVER
 
 BBox = tuple[float, float, float, float]  # (min_lat, min_lon, max_lat, max_lon)
 Near = tuple[float, float, float]  # (lat, lon, radius_km)
-
-#: The largest log position PostgreSQL's bigint holds; a cursor naming a larger one is no
-#: cursor of ours (and would fail inside the query, as a server error, if let through).
-MAX_POSITION: Final = 2**63 - 1
 
 
 def parse_position(text: str) -> int:
@@ -33,15 +30,13 @@ def parse_position(text: str) -> int:
     return position
 
 
-EARTH_RADIUS_KM: Final = 6371.0088
-
 # The log position known at a record time K: the last event recorded at or before K (0 when
 # none). recorded_at never decreases with position, so this is one backward scan of the
 # recorded_at index. A NULL K means "everything known", i.e. the rows still believed.
-KNOWN_POSITION: Final = """
-CASE WHEN {0}::timestamptz IS NULL THEN 9223372036854775807 ELSE coalesce((
+KNOWN_POSITION: Final = f"""
+CASE WHEN {{0}}::timestamptz IS NULL THEN {MAX_POSITION} ELSE coalesce((
     SELECT e.notification_id FROM public.frontline_events AS e
-     WHERE e.recorded_at <= {0}::timestamptz
+     WHERE e.recorded_at <= {{0}}::timestamptz
      ORDER BY e.recorded_at DESC, e.notification_id DESC
      LIMIT 1), 0) END"""
 
@@ -56,24 +51,25 @@ Known = datetime | int | None
 # The control row of a place at valid time {t} as known at position {pk}. The GiST index on
 # `span` answers the degenerate-box containment (GiST box_ops does not index `box @> point`,
 # only `box @> box`); the exact half-open conditions then settle the shared edges.
-# Open bounds are stored as +-1e11 s and 1e18 in `span`, hence least(..., 1e18).
-CONTROL_AT: Final = """
-{c}.span @> box(point(extract(epoch FROM {t})::float8, least({pk}::float8, 1e18)),
-               point(extract(epoch FROM {t})::float8, least({pk}::float8, 1e18)))
-AND {c}.known_from <= {pk} AND ({c}.known_to IS NULL OR {c}.known_to > {pk})
-AND ({c}.valid_from IS NULL OR {c}.valid_from <= {t})
-AND ({c}.valid_to IS NULL OR {t} < {c}.valid_to)"""
+# Open bounds are stored as far-away numbers in `span` (readmodel.constants), hence
+# least(..., NEVER): "everything known" probes the still-believed rows' top edge.
+CONTROL_AT: Final = f"""
+{{c}}.span @> box(point(extract(epoch FROM {{t}})::float8, least({{pk}}::float8, {NEVER!r})),
+                 point(extract(epoch FROM {{t}})::float8, least({{pk}}::float8, {NEVER!r})))
+AND {{c}}.known_from <= {{pk}} AND ({{c}}.known_to IS NULL OR {{c}}.known_to > {{pk}})
+AND ({{c}}.valid_from IS NULL OR {{c}}.valid_from <= {{t}})
+AND ({{c}}.valid_to IS NULL OR {{t}} < {{c}}.valid_to)"""
 
 # A place known at position {pk}: registered by then.
 PLACE_KNOWN: Final = "{p}.position <= {pk}"
 PLACE_LAT_BETWEEN: Final = "{p}.latitude BETWEEN {0}::float8 AND {1}::float8"
 PLACE_LON_BETWEEN: Final = "{p}.longitude BETWEEN {0}::float8 AND {1}::float8"
 PLACE_LON_OUTSIDE: Final = "({p}.longitude >= {0}::float8 OR {p}.longitude <= {1}::float8)"
-PLACE_WITHIN_KM: Final = """
-2 * 6371.0088 * asin(least(1, sqrt(
-    power(sin(radians({p}.latitude - {0}::float8) / 2), 2)
-    + cos(radians({0}::float8)) * cos(radians({p}.latitude))
-      * power(sin(radians({p}.longitude - {1}::float8) / 2), 2)))) <= {2}::float8"""
+PLACE_WITHIN_KM: Final = f"""
+2 * {EARTH_RADIUS_KM!r} * asin(least(1, sqrt(
+    power(sin(radians({{p}}.latitude - {{0}}::float8) / 2), 2)
+    + cos(radians({{0}}::float8)) * cos(radians({{p}}.latitude))
+      * power(sin(radians({{p}}.longitude - {{1}}::float8) / 2), 2)))) <= {{2}}::float8"""
 PLACE_IN_GOVERNORATE: Final = "{p}.governorate = {0}::text"
 PLACE_OF_KINDS: Final = "{p}.kind = ANY({0}::text[])"
 
