@@ -12,6 +12,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PACKAGES := $(wildcard domain readmodel api frontline bench)
 SCALE ?= 10k
+# The suite runs on as many workers as there are cores (at most 4: each worker starts its own
+# embedded PostgreSQL); a test module stays on one worker, since its server is module-scoped.
+# `make test PYTEST_ARGS="-n0 -k name"` runs a selection in one process.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 .PHONY: help venv install run test lint fmt clean bench bench-smoke soak
 

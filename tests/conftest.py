@@ -11,16 +11,15 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from frontline.config import load_settings
-from frontline.database import create_pool, dsn_with_database
+from frontline.database import create_pool
 from frontline.embedded import start_embedded_server, stop_embedded_server
 from frontline.migrate import migrate
 from readmodel.connections import Pool
+from tests.support.databases import temporary_database
 
 
 @pytest.fixture(scope="session")
@@ -43,13 +42,8 @@ def postgres_dsn() -> Iterator[str]:
 @pytest.fixture
 def blank_database_dsn(postgres_dsn: str) -> Iterator[str]:
     """DSN of a brand-new empty database, no migrations applied; dropped after the test."""
-    name = f"test_{uuid4().hex}"
-    asyncio.run(_admin(postgres_dsn, f'CREATE DATABASE "{name}"'))
-    try:
-        yield dsn_with_database(postgres_dsn, name)
-    finally:
-        # FORCE: a test may leave connections open (a killed server, a leaked pool).
-        asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_database(postgres_dsn) as dsn:
+        yield dsn
 
 
 @pytest.fixture
@@ -67,11 +61,3 @@ async def db_pool(database_dsn: str) -> AsyncIterator[Pool]:
         yield pool
     finally:
         await pool.close()
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.support.sample_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import pytest
 from graphql import get_introspection_query
 
 from api.auth import Role, create_key, revoke_key
-from tests.e2e.conftest import Server, start_server
-from tests.e2e.graphql_client import ask, assert_no_leak, codes, data, head, post
+from tests.support.graphql_client import ask, assert_no_leak, codes, data, head, post
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.support.sample_server import Server
 
 
 def ask(server: Server, query: str, key: str | None = None, **variables: object) -> dict:

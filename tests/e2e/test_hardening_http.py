@@ -23,8 +23,8 @@ import pytest
 
 from api.auth import INSERT_KEY, Role, create_key
 from api.live.broadcast import APPLICATION_NAME as BROADCASTER
-from tests.e2e.conftest import Server, start_server
-from tests.e2e.graphql_client import ask, assert_no_leak, codes, data, post
+from tests.support.graphql_client import ask, assert_no_leak, codes, data, post
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from api.auth import Role, create_key, revoke_key
 from domain.identity import actor_id
-from tests.e2e.conftest import Server, start_server
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

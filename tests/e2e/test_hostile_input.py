@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import from_schema, nodes
 
 from api.graphql.schema import schema
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import assert_no_leak, codes, head
+from tests.support.graphql_client import assert_no_leak, codes, head
+from tests.support.sample_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.conftest import Server, serve_database, start_server
-from tests.e2e.graphql_client import codes, head
+from tests.support.graphql_client import codes, head
+from tests.support.sample_server import Server, serve_database, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect, sync_play
 
 from api.graphql.schema import schema
 from api.playground import ASSETS_URL, EXAMPLES
-from tests.e2e.conftest import Server, start_server
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

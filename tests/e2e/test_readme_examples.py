@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import ask
+from tests.support.graphql_client import ask
+from tests.support.sample_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,9 @@ from api.auth import Role, create_key
 from frontline.embedded import start_embedded_server, stop_embedded_server
 from frontline.migrate import migrate
 from readmodel.projector import catch_up
-from tests.e2e.conftest import Server, free_port
-from tests.e2e.graphql_client import ask, assert_no_leak, codes, data, head
+from tests.support.graphql_client import ask, assert_no_leak, codes, data, head
+from tests.support.sample_server import Server
+from tests.support.serving import Spawned, serve_env, spawn_serve
 
 pytestmark = pytest.mark.slow
 
@@ -206,58 +206,28 @@ async def test_one_idempotency_key_sent_fifty_times_at_once_records_one_incident
 # -- crashes ----------------------------------------------------------------------------------
 
 
-def _env(dsn: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return env | {"DATABASE_URL": dsn} | extra
-
-
 @contextmanager
 def serving(dsn: str, log: Path, keys: tuple[str, str], **extra: str) -> Iterator[Served]:
-    """`frontline serve` on an existing database; killed (or stopped) on exit."""
-    port = free_port()
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
-            env=_env(dsn, **extra),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    served = Served(
-        Server(f"http://127.0.0.1:{port}", dsn, keys[0], keys[1], keys[1], log), process
-    )
-    try:
-        served.wait_healthy()
-        yield served
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """`frontline serve` on an existing database; stopped on exit (unless a test killed it)."""
+    with spawn_serve(serve_env(DATABASE_URL=dsn, **extra), log) as spawned:
+        server = Server(spawned.url, dsn, keys[0], keys[1], keys[1], log)
+        yield Served(server, spawned)
 
 
+@dataclass(frozen=True)
 class Served:
-    def __init__(self, server: Server, process: subprocess.Popen[bytes]) -> None:
-        self.server = server
-        self.process = process
+    server: Server
+    spawned: Spawned
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.spawned.process
 
     def wait_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.server.log.read_text()
-            try:
-                if httpx.get(f"{self.server.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"serve not healthy after {seconds}s:\n{self.server.log.read_text()}")
+        self.spawned.wait_healthy(seconds)
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.spawned.kill()
 
 
 async def _keys(dsn: str) -> tuple[str, str]:
@@ -433,10 +403,9 @@ def restart_embedded(data_dir: Path) -> str:
     """Start the embedded PostgreSQL under ``data_dir`` again; its DSN. In a new process: the
     embedded package caches its server handle per process, and would not notice that this one
     was stopped behind its back."""
-    env = {k: v for k, v in _env("").items() if k != "DATABASE_URL"}
     restarted = subprocess.run(
         [sys.executable, "-m", "frontline", "db-url"],
-        env=env | {"FRONTLINE_DATA_DIR": str(data_dir)},
+        env=serve_env(FRONTLINE_DATA_DIR=str(data_dir)),
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,60 +15,21 @@ import httpx
 import pytest
 
 from frontline.embedded import EMBEDDED_PGDATA, stop_embedded_server
+from tests.support.serving import serve_env as serving_env
+from tests.support.serving import spawn_serve
 
 pytestmark = pytest.mark.slow
 
-STARTUP_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 def serve_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return env | {"FRONTLINE_LOAD_SAMPLE": "false"} | values
+    return serving_env(FRONTLINE_LOAD_SAMPLE="false", **values)
 
 
 @contextmanager
 def serving(env: Mapping[str, str], log: Path) -> Iterator[str]:
     """Run `frontline serve` until the block ends; yield its base URL once it's healthy."""
-    port = free_port()
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
-            env=dict(env),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url, process, log)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C does
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"serve not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
+    with spawn_serve(env, log) as spawned:
+        yield spawned.url
 
 
 def health(base_url: str) -> tuple[int, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, start_server
-from tests.e2e.graphql_client import codes, head, post
+from tests.support.graphql_client import codes, head, post
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import codes, data
+from tests.support.graphql_client import codes, data
+from tests.support.sample_server import Server
 
 pytestmark = pytest.mark.slow
 
@@ -123,3 +123,18 @@ def test_a_place_registered_between_two_pages_repeats_and_skips_nothing(
     assert len(seen) == len(set(seen)), seen
     everything = data(server, f"{{ {field}(first: 100) {{ nodes {{ {node} }} }} }}")[field]
     assert set(seen) == set(slugs(everything)) - {f"aaa-{field.lower()}"}
+
+
+def test_a_mutation_over_get_is_refused(server: Server) -> None:
+    response = httpx.get(
+        server.graphql,
+        params={
+            "query": 'mutation { registerActor(input: {slug: "via-get", name: "G", '
+            "kind: OTHER}) { position } }"
+        },
+        headers=server.headers(server.writer_key),
+        timeout=10,
+    )
+    assert response.status_code == 405  # the GraphQL-over-HTTP spec's MUST
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

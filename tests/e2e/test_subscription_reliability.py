@@ -17,11 +17,9 @@ import pytest
 import websockets
 
 from frontline.embedded import stop_embedded_server
-from tests.e2e.graphql_client import data, head
 from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixture
     BATCH_MUTATION,
     CAPTURE_MUTATION,
-    _env,
     _keys,
     capture,
     crash_batch,
@@ -32,6 +30,7 @@ from tests.e2e.test_reliability import (  # noqa: F401 - own_postgres is a fixtu
     serving,
     wait_projected,
 )
+from tests.support.graphql_client import data, head
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ from api.auth import Role, create_key, revoke_key
 from api.graphql.context import KEY_RECHECK_SECONDS
 from api.live.broadcast import APPLICATION_NAME
 from frontline.config import Settings
-from tests.e2e.conftest import Server, start_server
+from tests.support.sample_server import Server, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -25,10 +25,11 @@ from domain.details import Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
 from frontline.backup import BackupError, export_log, import_log
-from frontline.database import dsn_with_database, eventsourcing_env
+from frontline.database import eventsourcing_env
 from frontline.migrate import migrate
 from frontline.sample import load_sample
 from readmodel.projector import catch_up
+from tests.support.databases import temporary_database
 
 pytestmark = pytest.mark.slow
 
@@ -41,20 +42,8 @@ LOG = "SELECT * FROM public.frontline_events ORDER BY notification_id"
 @pytest.fixture
 def restore_dsn(postgres_dsn: str) -> Iterator[str]:
     """A second brand-new database (no migrations: `frontline import` applies them)."""
-    name = f"test_restore_{uuid4().hex}"
-    asyncio.run(_admin(postgres_dsn, f'CREATE DATABASE "{name}"'))
-    try:
-        yield dsn_with_database(postgres_dsn, name)
-    finally:
-        asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+    with temporary_database(postgres_dsn, prefix="test_restore") as dsn:
+        yield dsn
 
 
 def record_sample_and_corrections(dsn: str) -> None:

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -51,11 +51,11 @@ from domain.errors import DomainError
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
 from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
-from frontline.database import dsn_with_database, eventsourcing_env
-from frontline.migrate import migrate
+from frontline.database import eventsourcing_env
 from readmodel.events import decode
 from readmodel.projector import catch_up
 from readmodel.queries import control_at, known_position
+from tests.support.databases import temporary_database
 
 pytestmark = pytest.mark.slow
 
@@ -425,24 +425,11 @@ def answer(state: Any) -> dict[str, Any] | None:
 # -- databases ---------------------------------------------------------------------------------
 
 
-async def _admin(dsn: str, *statements: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def template_db(postgres_dsn: str) -> Iterator[str]:
     """A migrated database holding the places and actors; each example copies it (CREATE
     DATABASE ... TEMPLATE is much faster than migrating), since the log can't be emptied."""
-    name = f"test_tmpl_{uuid4().hex}"
-    asyncio.run(_admin(postgres_dsn, f'CREATE DATABASE "{name}"'))
-    try:
-        dsn = dsn_with_database(postgres_dsn, name)
-        asyncio.run(migrate(dsn))
+    with temporary_database(postgres_dsn, prefix="test_tmpl", migrated=True) as dsn:
         app = Frontline(env=eventsourcing_env(dsn, pool_size=1))
         try:
             app.execute_batch(
@@ -458,9 +445,7 @@ def template_db(postgres_dsn: str) -> Iterator[str]:
             )  # fmt: skip
         finally:
             app.close()
-        yield name
-    finally:
-        asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield dsn
 
 
 # -- the property -------------------------------------------------------------------------------
@@ -601,10 +586,7 @@ CAPTURERS_LISTED_IN_ANOTHER_ORDER = Scenario(
 def test_control_at_agrees_with_a_naive_replay_of_the_log(
     postgres_dsn: str, template_db: str, scenario: Scenario
 ) -> None:
-    name = f"test_{uuid4().hex}"
-    asyncio.run(_admin(postgres_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
-    try:
-        dsn = dsn_with_database(postgres_dsn, name)
+    with temporary_database(postgres_dsn, template=template_db) as dsn:
         app = Frontline(env=eventsourcing_env(dsn, pool_size=1))
         try:
             steps = write(app, scenario)
@@ -614,5 +596,3 @@ def test_control_at_agrees_with_a_naive_replay_of_the_log(
         _label(scenario)
         probes = asyncio.run(_check(dsn, steps))
         hypothesis_event(f"probes: {probes // 500 * 500}+")
-    finally:
-        asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

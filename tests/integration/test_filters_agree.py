@@ -18,15 +18,14 @@ from hypothesis import strategies as st
 
 from domain.application import Frontline
 from domain.vocabulary import ClaimStatus, IncidentKind
-from frontline.database import dsn_with_database, eventsourcing_env
-from frontline.migrate import migrate
+from frontline.database import eventsourcing_env
 from frontline.sample import load_sample
 from readmodel.projector import catch_up
 from readmodel.queries.batch import places_by_id
 from readmodel.queries.incidents import FeedOrder, incident_feed
 from readmodel.queries.live import NewIncident, incident_matcher
 from readmodel.queries.rows import incident_from_row
-from tests.conftest import _admin
+from tests.support.databases import temporary_database
 
 pytestmark = pytest.mark.slow
 
@@ -36,31 +35,24 @@ T0 = datetime(2024, 11, 20, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def sample(postgres_dsn: str) -> Iterator[tuple[str, list[NewIncident]]]:
     """A database holding the projected sample, and every incident with its places."""
-    name = "filters_agree"
-    asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(postgres_dsn, f'CREATE DATABASE "{name}"'))
-    dsn = dsn_with_database(postgres_dsn, name)
-    asyncio.run(migrate(dsn))
-    app = Frontline(env=eventsourcing_env(dsn))
-    try:
-        load_sample(app)
-    finally:
-        app.close()
-
-    async def prepare() -> list[NewIncident]:
-        conn = await asyncpg.connect(dsn)
+    with temporary_database(postgres_dsn, prefix="filters_agree", migrated=True) as dsn:
+        app = Frontline(env=eventsourcing_env(dsn))
         try:
-            await catch_up(conn)
-            rows = [incident_from_row(r) for r in await conn.fetch("SELECT * FROM rm.incidents")]
-            places = await places_by_id(conn, sorted({p for r in rows for p in r.place_ids}))
+            load_sample(app)
         finally:
-            await conn.close()
-        return [NewIncident(r, tuple(places[p] for p in r.place_ids if p in places)) for r in rows]
+            app.close()
+        yield dsn, asyncio.run(_projected_incidents(dsn))
 
+
+async def _projected_incidents(dsn: str) -> list[NewIncident]:
+    conn = await asyncpg.connect(dsn)
     try:
-        yield dsn, asyncio.run(prepare())
+        await catch_up(conn)
+        rows = [incident_from_row(r) for r in await conn.fetch("SELECT * FROM rm.incidents")]
+        places = await places_by_id(conn, sorted({p for r in rows for p in r.place_ids}))
     finally:
-        asyncio.run(_admin(postgres_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.close()
+    return [NewIncident(r, tuple(places[p] for p in r.place_ids if p in places)) for r in rows]
 
 
 def filters(incidents: list[NewIncident]) -> st.SearchStrategy[dict[str, Any]]:

@@ -1,15 +1,25 @@
-"""The write API over real HTTP: every mutation, corrections, idempotency, atomicity,
-read-your-writes and typed refusals that write nothing."""
+"""The write API through the schema (the wire is tests/e2e's): every mutation, corrections,
+idempotency, atomicity, read-your-writes and typed refusals that write nothing."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
+
 import pytest
 
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import SOURCE, ask, codes, data, head, incident
+from tests.support.graphql_client import SOURCE, ask, codes, data, head, incident
+from tests.support.in_process import InProcess, sample_in_process
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(postgres_dsn: str) -> Iterator[InProcess]:
+    """The schema over a fresh database holding the bundled sample, with reader, writer and
+    admin keys."""
+    with sample_in_process(postgres_dsn) as client:
+        yield client
+
 
 WHEN = "2024-12-06T10:00:00+03:00"
 PAYLOAD = "{ id position version replayed incident { kind recordedBy places { slug } } }"
@@ -35,44 +45,44 @@ RECORDINGS = [
 ]
 
 
-def record(server: Server, mutation: str, details: str, places: list[str], key: str) -> dict:
+def record(api: InProcess, mutation: str, details: str, places: list[str], key: str) -> dict:
     query = f"""mutation {{ {mutation}(incident: {incident(WHEN, places, key)},
                  details: {details}) {PAYLOAD} }}"""
-    payload: dict = data(server, query, key=server.writer_key)[mutation]
+    payload: dict = data(api, query, key=api.writer_key)[mutation]
     return payload
 
 
-def capture(server: Server, place: str, key: str) -> dict:
-    return record(server, "recordCapture", '{by: ["hts"]}', [place], key)
+def capture(api: InProcess, place: str, key: str) -> dict:
+    return record(api, "recordCapture", '{by: ["hts"]}', [place], key)
 
 
-def register_place(server: Server, slug: str) -> None:
+def register_place(api: InProcess, slug: str) -> None:
     data(
-        server,
+        api,
         f"""mutation {{ registerPlace(input: {{slug: "{slug}", name: "{slug.title()}",
              kind: TOWN, latitude: 35.5, longitude: 36.5, country: "Syria",
              governorate: "Hama"}}) {{ position }} }}""",
-        key=server.writer_key,
+        key=api.writer_key,
     )
 
 
 @pytest.mark.parametrize(("mutation", "details", "kind"), RECORDINGS)
 def test_every_incident_kind_records_and_returns_its_position(
-    server: Server, mutation: str, details: str, kind: str
+    api: InProcess, mutation: str, details: str, kind: str
 ) -> None:
-    before = head(server)
-    payload = record(server, mutation, details, ["hama-governorate"], f"kinds/{mutation}")
+    before = head(api)
+    payload = record(api, mutation, details, ["hama-governorate"], f"kinds/{mutation}")
     assert payload["position"] > before
-    assert payload["position"] == head(server)
+    assert payload["position"] == head(api)
     assert payload["version"] == 1
     assert payload["replayed"] is False
     assert payload["incident"]["kind"] == kind
     assert payload["incident"]["places"] == [{"slug": "hama-governorate"}]
 
 
-def test_registering_a_place_and_an_actor_returns_their_positions(server: Server) -> None:
+def test_registering_a_place_and_an_actor_returns_their_positions(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         """mutation {
              p: registerPlace(input: {slug: "talbiseh", name: "Talbiseh", kind: TOWN,
                latitude: 34.84, longitude: 36.73, country: "Syria", governorate: "Homs",
@@ -80,20 +90,20 @@ def test_registering_a_place_and_an_actor_returns_their_positions(server: Server
              a: registerActor(input: {slug: "e2e-brigade", name: "E2E Brigade",
                kind: ARMED_GROUP, side: "opposition", coalitions: ["military-operations-command"]})
                { id position replayed actor { slug coalitions { slug } } } }""",
-        key=server.writer_key,
+        key=api.writer_key,
     )
     assert result["a"]["position"] == result["p"]["position"] + 1
     assert result["p"]["place"] == {"slug": "talbiseh", "aliases": ["Talbisah"]}
     assert result["a"]["actor"]["coalitions"] == [{"slug": "military-operations-command"}]
 
 
-def test_a_written_incident_names_the_writer_key_that_recorded_it(server: Server) -> None:
-    payload = capture(server, "hama-governorate", "recorded-by/1")
+def test_a_written_incident_names_the_writer_key_that_recorded_it(api: InProcess) -> None:
+    payload = capture(api, "hama-governorate", "recorded-by/1")
     assert payload["incident"]["recordedBy"].startswith("test writer (key ")
 
 
-def test_provenance_shows_every_correction_in_order(server: Server) -> None:
-    recorded = capture(server, "hama-governorate", "provenance/1")
+def test_provenance_shows_every_correction_in_order(api: InProcess) -> None:
+    recorded = capture(api, "hama-governorate", "provenance/1")
     incident_id = recorded["id"]
     corrections = [
         'corroborate(correction: {incident: $id}, source: {outlet: "Second Outlet"})',
@@ -109,16 +119,16 @@ def test_provenance_shows_every_correction_in_order(server: Server) -> None:
     for correction in corrections:
         name = correction.partition("(")[0]
         payload = data(
-            server,
+            api,
             f"mutation ($id: ID!) {{ {correction} {{ position version incident {{ status }} }} }}",
-            key=server.writer_key,
+            key=api.writer_key,
             id=incident_id,
         )[name]
         positions.append(payload["position"])
         statuses.append(payload["incident"]["status"])
     assert statuses == ["CORROBORATED", "DISPUTED", "CONFIRMED", "CONFIRMED", "RETRACTED"]
     history = data(
-        server,
+        api,
         """query ($id: ID!) { incident(id: $id) { version history { type position recordedBy
              reason occurredAt source { outlet } disputedBy { slug } } } }""",
         id=incident_id,
@@ -137,102 +147,102 @@ def test_provenance_shows_every_correction_in_order(server: Server) -> None:
     assert all(e["recordedBy"].startswith("test writer") for e in entries)
 
 
-def test_a_retry_with_the_same_idempotency_key_replays_the_first_write(server: Server) -> None:
-    first = capture(server, "hama-governorate", "retry/1")
-    before = head(server)
-    again = capture(server, "hama-governorate", "retry/1")
+def test_a_retry_with_the_same_idempotency_key_replays_the_first_write(api: InProcess) -> None:
+    first = capture(api, "hama-governorate", "retry/1")
+    before = head(api)
+    again = capture(api, "hama-governorate", "retry/1")
     assert again["replayed"] is True
     assert (again["id"], again["position"], again["version"]) == (
         first["id"], first["position"], first["version"],
     )  # fmt: skip
-    assert head(server) == before
+    assert head(api) == before
 
 
-def test_a_different_request_under_a_used_key_is_refused(server: Server) -> None:
-    capture(server, "hama-governorate", "reuse/1")
-    before = head(server)
+def test_a_different_request_under_a_used_key_is_refused(api: InProcess) -> None:
+    capture(api, "hama-governorate", "reuse/1")
+    before = head(api)
     body = ask(
-        server,
+        api,
         f"""mutation {{ recordCapture(incident: {incident(WHEN, ["homs"], "reuse/1")},
              details: {{by: ["hts"]}}) {{ position }} }}""",
-        key=server.writer_key,
+        key=api.writer_key,
     )
     assert codes(body) == ["IDEMPOTENCY_KEY_REUSED"]
-    assert head(server) == before
+    assert head(api) == before
 
 
-def test_a_correction_retried_with_its_key_is_recorded_once(server: Server) -> None:
-    recorded = capture(server, "hama-governorate", "retry-correction/1")
+def test_a_correction_retried_with_its_key_is_recorded_once(api: InProcess) -> None:
+    recorded = capture(api, "hama-governorate", "retry-correction/1")
     query = """mutation ($id: ID!) { corroborate(correction: {incident: $id,
         idempotencyKey: "retry-correction/corroborate"}, source: {outlet: "Again"}) {
         position version replayed } }"""
-    first = data(server, query, key=server.writer_key, id=recorded["id"])["corroborate"]
-    again = data(server, query, key=server.writer_key, id=recorded["id"])["corroborate"]
+    first = data(api, query, key=api.writer_key, id=recorded["id"])["corroborate"]
+    again = data(api, query, key=api.writer_key, id=recorded["id"])["corroborate"]
     assert first["replayed"] is False
     assert again["replayed"] is True
     assert (again["position"], again["version"]) == (first["position"], first["version"])
 
 
-def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(server: Server) -> None:
-    recorded = capture(server, "hama-governorate", "conflict/1")
+def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(api: InProcess) -> None:
+    recorded = capture(api, "hama-governorate", "conflict/1")
     data(
-        server,
+        api,
         'mutation ($id: ID!) { corroborate(correction: {incident: $id}, source: {outlet: "B"}) '
         "{ version } }",
-        key=server.writer_key,
+        key=api.writer_key,
         id=recorded["id"],
     )
-    before = head(server)
+    before = head(api)
     body = ask(
-        server,
+        api,
         """mutation ($id: ID!) { retract(correction: {incident: $id, expectedVersion: 1},
              reason: "stale view") { position } }""",
-        key=server.writer_key,
+        key=api.writer_key,
         id=recorded["id"],
     )
     assert codes(body) == ["CONFLICT"]
-    assert head(server) == before
+    assert head(api) == before
 
 
-def test_a_batch_is_recorded_whole_at_consecutive_positions(server: Server) -> None:
+def test_a_batch_is_recorded_whole_at_consecutive_positions(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         f"""mutation {{ recordBatch(commands: [
              {{registerPlace: {{slug: "batch-town", name: "Batch Town", kind: TOWN,
                latitude: 35.3, longitude: 36.6, country: "Syria"}}}},
              {{capture: {{incident: {incident(WHEN, ["batch-town"])},
                details: {{by: ["hts"]}}}}}}]) {{ id position }} }}""",
-        key=server.writer_key,
+        key=api.writer_key,
     )["recordBatch"]
     assert result[1]["position"] == result[0]["position"] + 1
     state = data(
-        server,
+        api,
         f'{{ fresh(position: {result[1]["position"]}) {{ controlAt(place: "batch-town") '
         "{ controllers { slug } } } }",
     )
     assert state["fresh"]["controlAt"]["controllers"] == [{"slug": "hts"}]
 
 
-def test_a_batch_with_one_bad_command_writes_nothing(server: Server) -> None:
-    before = head(server)
+def test_a_batch_with_one_bad_command_writes_nothing(api: InProcess) -> None:
+    before = head(api)
     body = ask(
-        server,
+        api,
         f"""mutation {{ recordBatch(commands: [
              {{registerActor: {{slug: "batch-ghost", name: "Ghost", kind: OTHER}}}},
              {{capture: {{incident: {incident(WHEN, ["nowhere-at-all"])},
                details: {{by: ["batch-ghost"]}}}}}}]) {{ position }} }}""",
-        key=server.writer_key,
+        key=api.writer_key,
     )
     assert codes(body) == ["UNKNOWN_PLACE"]
-    assert head(server) == before
-    assert data(server, '{ actor(ref: "batch-ghost") { slug } }')["actor"] is None
+    assert head(api) == before
+    assert data(api, '{ actor(ref: "batch-ghost") { slug } }')["actor"] is None
 
 
-def test_fresh_reads_a_write_at_once(server: Server) -> None:
-    register_place(server, "fresh-town")
-    payload = capture(server, "fresh-town", "fresh/1")
+def test_fresh_reads_a_write_at_once(api: InProcess) -> None:
+    register_place(api, "fresh-town")
+    payload = capture(api, "fresh-town", "fresh/1")
     result = data(
-        server,
+        api,
         """query ($p: Int!) { fresh(position: $p) {
              controlAt(place: "fresh-town") { status controllers { slug } } } }""",
         p=payload["position"],
@@ -240,10 +250,8 @@ def test_fresh_reads_a_write_at_once(server: Server) -> None:
     assert result["fresh"]["controlAt"] == {"status": "HELD", "controllers": [{"slug": "hts"}]}
 
 
-def test_fresh_gives_up_with_stale_for_a_position_far_ahead(server: Server) -> None:
-    body = ask(
-        server, '{ fresh(position: 99999999, timeoutMs: 200) { place(ref: "hama") { slug } } }'
-    )
+def test_fresh_gives_up_with_stale_for_a_position_far_ahead(api: InProcess) -> None:
+    body = ask(api, '{ fresh(position: 99999999, timeoutMs: 200) { place(ref: "hama") { slug } } }')
     assert codes(body) == ["STALE"]
 
 
@@ -308,36 +316,21 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("mutation", "code"), BAD_INPUTS)
 def test_bad_input_gets_a_typed_error_and_writes_nothing(
-    server: Server, mutation: str, code: str
+    api: InProcess, mutation: str, code: str
 ) -> None:
-    before = head(server)
+    before = head(api)
     name = mutation.partition("(")[0]
-    body = ask(server, f"mutation {{ {mutation} {{ position }} }}", key=server.writer_key)
+    body = ask(api, f"mutation {{ {mutation} {{ position }} }}", key=api.writer_key)
     assert codes(body) == [code], body
     assert body["data"] is None or body["data"].get(name) is None
-    assert head(server) == before
+    assert head(api) == before
 
 
-def test_a_datetime_that_is_not_one_is_refused_before_execution(server: Server) -> None:
+def test_a_datetime_that_is_not_one_is_refused_before_execution(api: InProcess) -> None:
     body = ask(
-        server,
+        api,
         f"mutation {{ recordCapture(incident: {incident('yesterday', ['hama'])},"
         ' details: {by: ["hts"]}) { position } }',
-        key=server.writer_key,
+        key=api.writer_key,
     )
     assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
-
-
-def test_a_mutation_over_get_is_refused(server: Server) -> None:
-    response = httpx.get(
-        server.graphql,
-        params={
-            "query": 'mutation { registerActor(input: {slug: "via-get", name: "G", '
-            "kind: OTHER}) { position } }"
-        },
-        headers=server.headers(server.writer_key),
-        timeout=10,
-    )
-    assert response.status_code == 405  # the GraphQL-over-HTTP spec's MUST
-    assert response.headers["allow"] == "POST"
-    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

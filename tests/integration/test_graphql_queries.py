@@ -1,15 +1,26 @@
-"""The read API over real HTTP, against the bundled sample (the seed article on Hama)."""
+"""The read API through the schema (the wire is tests/e2e's), against the bundled sample (the
+seed article on Hama)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import ask, codes, data, incident
+from tests.support.graphql_client import ask, codes, data, incident
+from tests.support.in_process import InProcess, sample_in_process
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(postgres_dsn: str) -> Iterator[InProcess]:
+    """The schema over a fresh database holding the bundled sample, with reader, writer and
+    admin keys."""
+    with sample_in_process(postgres_dsn) as client:
+        yield client
+
 
 DEC_1 = "2024-12-01T12:00:00+03:00"
 NOV_30 = "2024-11-30T00:00:00+03:00"
@@ -23,7 +34,7 @@ def slugs(actors: list[dict[str, str]]) -> set[str]:
     return {a["slug"] for a in actors}
 
 
-def control_map(server: Server, where: str = "", first: int = 100, after: str = "") -> dict:
+def control_map(api: InProcess, where: str = "", first: int = 100, after: str = "") -> dict:
     args = f'first: {first}, asOf: "{DEC_1}"'
     args += f", where: {where}" if where else ""
     args += f', after: "{after}"' if after else ""
@@ -31,20 +42,20 @@ def control_map(server: Server, where: str = "", first: int = 100, after: str = 
         edges {{ cursor node {{ place {{ slug }}
           state {{ status inferred controllers {{ slug }} }} }} }}
         pageInfo {{ hasNextPage endCursor }} }} }}"""
-    result: dict = data(server, query)["controlMap"]
+    result: dict = data(api, query)["controlMap"]
     return result
 
 
-def map_slugs(server: Server, where: str) -> set[str]:
-    return {e["node"]["place"]["slug"] for e in control_map(server, where)["edges"]}
+def map_slugs(api: InProcess, where: str) -> set[str]:
+    return {e["node"]["place"]["slug"] for e in control_map(api, where)["edges"]}
 
 
 # -- control at a place --------------------------------------------------------------------
 
 
-def test_hama_is_held_now_by_hts_led_forces_with_sourced_evidence(server: Server) -> None:
+def test_hama_is_held_now_by_hts_led_forces_with_sourced_evidence(api: InProcess) -> None:
     state = data(
-        server,
+        api,
         """{ controlAt(place: "hama") { status disputed validFrom
              controllers { slug } evidence { kind sources { outlet quote } } } }""",
     )["controlAt"]
@@ -55,9 +66,9 @@ def test_hama_is_held_now_by_hts_led_forces_with_sourced_evidence(server: Server
     assert any("Hama has fallen" in (s["quote"] or "") for s in sources)
 
 
-def test_on_1_dec_2024_hama_was_still_held_by_the_army_as_inferred(server: Server) -> None:
+def test_on_1_dec_2024_hama_was_still_held_by_the_army_as_inferred(api: InProcess) -> None:
     state = data(
-        server,
+        api,
         f'{{ controlAt(place: "hama", asOf: "{DEC_1}") '
         "{ status inferred controllers { slug } } }",
     )["controlAt"]
@@ -68,34 +79,34 @@ def test_on_1_dec_2024_hama_was_still_held_by_the_army_as_inferred(server: Serve
     }
 
 
-def test_known_at_before_the_sample_was_recorded_knows_nothing(server: Server) -> None:
+def test_known_at_before_the_sample_was_recorded_knows_nothing(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         '{ controlAt(place: "hama", knownAt: "2024-12-04T12:00:00+03:00") { status } }',
     )
     assert result["controlAt"] is None
 
 
-def test_known_at_before_a_retraction_still_shows_the_retracted_capture(server: Server) -> None:
+def test_known_at_before_a_retraction_still_shows_the_retracted_capture(api: InProcess) -> None:
     """Record a capture, retract it; asked as known between the two, the capture holds."""
     data(
-        server,
+        api,
         """mutation { registerPlace(input: {slug: "knownat-town", name: "Knownat Town",
              kind: TOWN, latitude: 35.0, longitude: 36.0, country: "Syria"}) { position } }""",
-        key=server.writer_key,
+        key=api.writer_key,
     )
     recorded = data(
-        server,
+        api,
         f"""mutation {{ recordCapture(incident: {
             incident("2024-12-07T10:00:00+03:00", ["knownat-town"])
         }, details: {{by: ["hts"]}}) {{ id position }} }}""",
-        key=server.writer_key,
+        key=api.writer_key,
     )["recordCapture"]
     retracted = data(
-        server,
+        api,
         """mutation ($id: ID!) { retract(correction: {incident: $id}, reason: "fabricated") {
              position incident { history { type position recordedAt } } } }""",
-        key=server.writer_key,
+        key=api.writer_key,
         id=recorded["id"],
     )["retract"]
     history = retracted["incident"]["history"]
@@ -108,7 +119,7 @@ def test_known_at_before_a_retraction_still_shows_the_retracted_capture(server: 
 
     def at(known_at: datetime | None) -> dict | None:
         k = None if known_at is None else known_at.isoformat()
-        state: dict | None = data(server, ask_at, k=k)["fresh"]["controlAt"]
+        state: dict | None = data(api, ask_at, k=k)["fresh"]["controlAt"]
         return state
 
     assert at(None) is None  # retracted: it no longer counts
@@ -116,9 +127,9 @@ def test_known_at_before_a_retraction_still_shows_the_retracted_capture(server: 
     assert at(recorded_at - timedelta(microseconds=1)) is None  # not yet recorded
 
 
-def test_hamas_control_history_is_the_army_then_hts_led_forces(server: Server) -> None:
+def test_hamas_control_history_is_the_army_then_hts_led_forces(api: InProcess) -> None:
     history = data(
-        server,
+        api,
         """{ controlHistory(place: "hama") { status validFrom validTo inferred
              controllers { slug } } }""",
     )["controlHistory"]
@@ -135,8 +146,8 @@ def test_hamas_control_history_is_the_army_then_hts_led_forces(server: Server) -
 # -- the control map -----------------------------------------------------------------------
 
 
-def test_control_map_on_1_dec_2024_shows_aleppo_taken_and_hama_still_held(server: Server) -> None:
-    edges = control_map(server)["edges"]
+def test_control_map_on_1_dec_2024_shows_aleppo_taken_and_hama_still_held(api: InProcess) -> None:
+    edges = control_map(api)["edges"]
     by_slug = {e["node"]["place"]["slug"]: e["node"]["state"] for e in edges}
     assert slugs(by_slug["aleppo"]["controllers"]) == {"anti-regime-factions"}
     assert slugs(by_slug["hama"]["controllers"]) == {"syrian-arab-army"}
@@ -146,36 +157,36 @@ def test_control_map_on_1_dec_2024_shows_aleppo_taken_and_hama_still_held(server
     assert by_slug["damascus"] is None
 
 
-def test_control_map_filters_by_bounding_box(server: Server) -> None:
-    assert map_slugs(server, f"{{area: {HAMA_AREA}}}") == {
+def test_control_map_filters_by_bounding_box(api: InProcess) -> None:
+    assert map_slugs(api, f"{{area: {HAMA_AREA}}}") == {
         "hama",
         "hama-military-airport",
         *VILLAGES,
     }
 
 
-def test_control_map_filters_by_radius_around_a_point(server: Server) -> None:
-    assert map_slugs(server, f"{{area: {HAMA_CIRCLE}}}") == {"hama", "hama-military-airport"}
+def test_control_map_filters_by_radius_around_a_point(api: InProcess) -> None:
+    assert map_slugs(api, f"{{area: {HAMA_CIRCLE}}}") == {"hama", "hama-military-airport"}
 
 
-def test_control_map_filters_by_governorate_kind_and_controller(server: Server) -> None:
-    assert map_slugs(server, '{governorate: "Aleppo"}') == {"aleppo"}
-    assert map_slugs(server, "{kinds: [VILLAGE]}") == VILLAGES
-    assert map_slugs(server, '{controller: "anti-regime-factions"}') == {"aleppo"}
-    assert map_slugs(server, '{controller: "syrian-arab-army", kinds: [CITY]}') == {"hama"}
+def test_control_map_filters_by_governorate_kind_and_controller(api: InProcess) -> None:
+    assert map_slugs(api, '{governorate: "Aleppo"}') == {"aleppo"}
+    assert map_slugs(api, "{kinds: [VILLAGE]}") == VILLAGES
+    assert map_slugs(api, '{controller: "anti-regime-factions"}') == {"aleppo"}
+    assert map_slugs(api, '{controller: "syrian-arab-army", kinds: [CITY]}') == {"hama"}
 
 
-def test_half_an_area_is_refused_rather_than_ignored(server: Server) -> None:
-    body = ask(server, "{ controlMap(first: 5, where: {area: {minLatitude: 35}}) { __typename } }")
+def test_half_an_area_is_refused_rather_than_ignored(api: InProcess) -> None:
+    body = ask(api, "{ controlMap(first: 5, where: {area: {minLatitude: 35}}) { __typename } }")
     assert codes(body) == ["INVALID_INPUT"]
 
 
-def test_control_map_pages_with_cursors_through_every_place(server: Server) -> None:
-    everything = [e["node"]["place"]["slug"] for e in control_map(server)["edges"]]
+def test_control_map_pages_with_cursors_through_every_place(api: InProcess) -> None:
+    everything = [e["node"]["place"]["slug"] for e in control_map(api)["edges"]]
     seen: list[str] = []
     after = ""
     while True:
-        page = control_map(server, first=3, after=after)
+        page = control_map(api, first=3, after=after)
         seen += [e["node"]["place"]["slug"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -185,8 +196,8 @@ def test_control_map_pages_with_cursors_through_every_place(server: Server) -> N
 
 
 @pytest.mark.parametrize("first", [0, -1, 101, 1000])
-def test_control_map_page_size_must_be_1_to_100(server: Server, first: int) -> None:
-    body = ask(server, f"{{ controlMap(first: {first}) {{ pageInfo {{ hasNextPage }} }} }}")
+def test_control_map_page_size_must_be_1_to_100(api: InProcess, first: int) -> None:
+    body = ask(api, f"{{ controlMap(first: {first}) {{ pageInfo {{ hasNextPage }} }} }}")
     assert codes(body) == ["INVALID_PAGE_SIZE"]
 
 
@@ -202,12 +213,12 @@ def test_control_map_page_size_must_be_1_to_100(server: Server, first: int) -> N
         '{ actor(ref: "hts") { incidents(first: 101) { __typename } } }',
     ],
 )
-def test_every_paged_list_refuses_more_than_100_items(server: Server, query: str) -> None:
-    assert codes(ask(server, query)) == ["INVALID_PAGE_SIZE"]
+def test_every_paged_list_refuses_more_than_100_items(api: InProcess, query: str) -> None:
+    assert codes(ask(api, query)) == ["INVALID_PAGE_SIZE"]
 
 
-def test_control_map_as_geojson_is_a_feature_collection_in_lon_lat_order(server: Server) -> None:
-    geo = data(server, f'{{ controlMapGeoJson(asOf: "{DEC_1}") }}')["controlMapGeoJson"]
+def test_control_map_as_geojson_is_a_feature_collection_in_lon_lat_order(api: InProcess) -> None:
+    geo = data(api, f'{{ controlMapGeoJson(asOf: "{DEC_1}") }}')["controlMapGeoJson"]
     assert geo["type"] == "FeatureCollection"
     features = {f["properties"]["slug"]: f for f in geo["features"]}
     hama = features["hama"]
@@ -221,9 +232,9 @@ def test_control_map_as_geojson_is_a_feature_collection_in_lon_lat_order(server:
         assert -90 <= lat <= 90
 
 
-def test_changes_between_30_nov_and_6_dec_list_every_hand_over(server: Server) -> None:
+def test_changes_between_30_nov_and_6_dec_list_every_hand_over(api: InProcess) -> None:
     changes = data(
-        server,
+        api,
         f"""{{ changes(from: "{NOV_30}", to: "{DEC_6}") {{ place {{ slug }}
              before {{ controllers {{ slug }} }} after {{ controllers {{ slug }} }} }} }}""",
     )["changes"]
@@ -237,67 +248,67 @@ def test_changes_between_30_nov_and_6_dec_list_every_hand_over(server: Server) -
 # -- places, actors, global ids ------------------------------------------------------------
 
 
-def test_places_search_matches_aliases_and_node_round_trips_the_global_id(server: Server) -> None:
-    found = data(server, '{ places(first: 5, search: "Hamah") { nodes { id slug } } }')
+def test_places_search_matches_aliases_and_node_round_trips_the_global_id(api: InProcess) -> None:
+    found = data(api, '{ places(first: 5, search: "Hamah") { nodes { id slug } } }')
     first = found["places"]["nodes"][0]
     assert first["slug"] == "hama"
     node = data(
-        server,
+        api,
         "query ($id: ID!) { node(id: $id) { __typename id ... on Place { slug name } } }",
         id=first["id"],
     )["node"]
     assert node == {"__typename": "Place", "id": first["id"], "slug": "hama", "name": "Hama"}
 
 
-def test_actors_search_finds_hts_by_its_former_name(server: Server) -> None:
-    found = data(server, '{ actors(first: 5, search: "nusra") { nodes { id slug } } }')
+def test_actors_search_finds_hts_by_its_former_name(api: InProcess) -> None:
+    found = data(api, '{ actors(first: 5, search: "nusra") { nodes { id slug } } }')
     hts = found["actors"]["nodes"][0]
     assert hts["slug"] == "hts"
     node = data(
-        server, "query ($id: ID!) { node(id: $id) { ... on Actor { slug kind } } }", id=hts["id"]
+        api, "query ($id: ID!) { node(id: $id) { ... on Actor { slug kind } } }", id=hts["id"]
     )["node"]
     assert node == {"slug": "hts", "kind": "ARMED_GROUP"}
 
 
-def test_an_incident_round_trips_through_node_and_incident(server: Server) -> None:
-    first = data(server, "{ incidents(first: 1) { nodes { id kind } } }")["incidents"]["nodes"][0]
+def test_an_incident_round_trips_through_node_and_incident(api: InProcess) -> None:
+    first = data(api, "{ incidents(first: 1) { nodes { id kind } } }")["incidents"]["nodes"][0]
     by_node = data(
-        server, "query ($id: ID!) { node(id: $id) { ... on Incident { kind } } }", id=first["id"]
+        api, "query ($id: ID!) { node(id: $id) { ... on Incident { kind } } }", id=first["id"]
     )["node"]
-    by_incident = data(
-        server, "query ($id: ID!) { incident(id: $id) { id kind } }", id=first["id"]
-    )["incident"]
+    by_incident = data(api, "query ($id: ID!) { incident(id: $id) { id kind } }", id=first["id"])[
+        "incident"
+    ]
     assert by_node["kind"] == first["kind"] == by_incident["kind"]
     assert by_incident["id"] == first["id"]
 
 
-def test_a_place_id_is_not_an_incident_id(server: Server) -> None:
-    place = data(server, '{ place(ref: "hama") { id } }')["place"]
-    body = ask(server, "query ($id: ID!) { incident(id: $id) { id } }", id=place["id"])
+def test_a_place_id_is_not_an_incident_id(api: InProcess) -> None:
+    place = data(api, '{ place(ref: "hama") { id } }')["place"]
+    body = ask(api, "query ($id: ID!) { incident(id: $id) { id } }", id=place["id"])
     assert codes(body) == ["INVALID_ID"]
 
 
 # -- the incident feed ---------------------------------------------------------------------
 
 
-def feed(server: Server, first: int, after: str | None, log_order: bool, flt: str = "") -> dict:
+def feed(api: InProcess, first: int, after: str | None, log_order: bool, flt: str = "") -> dict:
     query = """query ($first: Int!, $after: String, $logOrder: Boolean!) {
         incidents(first: $first, after: $after, logOrder: $logOrder %s) {
           edges { cursor node { id kind occurredAt recordedPosition } }
           pageInfo { hasNextPage endCursor } } }""" % (f", filter: {flt}" if flt else "")
-    page: dict = data(server, query, first=first, after=after, logOrder=log_order)["incidents"]
+    page: dict = data(api, query, first=first, after=after, logOrder=log_order)["incidents"]
     return page
 
 
 @pytest.mark.parametrize("log_order", [False, True])
 def test_the_incident_feed_pages_without_gaps_or_duplicates(
-    server: Server, log_order: bool
+    api: InProcess, log_order: bool
 ) -> None:
-    everything = [e["node"]["id"] for e in feed(server, 100, None, log_order)["edges"]]
+    everything = [e["node"]["id"] for e in feed(api, 100, None, log_order)["edges"]]
     seen: list[str] = []
     after = None
     while True:
-        page = feed(server, 4, after, log_order)
+        page = feed(api, 4, after, log_order)
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -307,10 +318,10 @@ def test_the_incident_feed_pages_without_gaps_or_duplicates(
 
 
 def test_the_recent_feed_is_latest_first_and_the_log_feed_is_in_record_order(
-    server: Server,
+    api: InProcess,
 ) -> None:
-    recent = [e["node"] for e in feed(server, 100, None, False)["edges"]]
-    logged = [e["node"] for e in feed(server, 100, None, True)["edges"]]
+    recent = [e["node"] for e in feed(api, 100, None, False)["edges"]]
+    logged = [e["node"] for e in feed(api, 100, None, True)["edges"]]
     assert [n["occurredAt"] for n in recent] == sorted(
         (n["occurredAt"] for n in recent), reverse=True
     )
@@ -318,30 +329,30 @@ def test_the_recent_feed_is_latest_first_and_the_log_feed_is_in_record_order(
     assert positions == sorted(positions)
 
 
-def test_a_cursor_of_one_order_is_refused_by_the_other(server: Server) -> None:
-    cursor = feed(server, 1, None, False)["pageInfo"]["endCursor"]
+def test_a_cursor_of_one_order_is_refused_by_the_other(api: InProcess) -> None:
+    cursor = feed(api, 1, None, False)["pageInfo"]["endCursor"]
     query = "query ($a: String) { incidents(first: 1, after: $a, logOrder: true) { __typename } }"
-    body = ask(server, query, a=cursor)
+    body = ask(api, query, a=cursor)
     assert codes(body) == ["INVALID_CURSOR"]
 
 
-def test_the_feed_filters_by_kind_place_actor_and_window(server: Server) -> None:
-    helicopters = feed(server, 100, None, False, '{kinds: [AIRCRAFT_LOSS], place: "hama"}')
+def test_the_feed_filters_by_kind_place_actor_and_window(api: InProcess) -> None:
+    helicopters = feed(api, 100, None, False, '{kinds: [AIRCRAFT_LOSS], place: "hama"}')
     assert len(helicopters["edges"]) == 2
-    aleppo = feed(server, 100, None, False, '{place: "aleppo"}')
+    aleppo = feed(api, 100, None, False, '{place: "aleppo"}')
     assert [e["node"]["kind"] for e in aleppo["edges"]] == ["CAPTURE"]
-    by_russia = feed(server, 100, None, False, '{actor: "russian-aerospace-forces"}')
+    by_russia = feed(api, 100, None, False, '{actor: "russian-aerospace-forces"}')
     assert {e["node"]["kind"] for e in by_russia["edges"]} == {"AIR_STRIKE"}
     window = '{occurredFrom: "2024-12-01T00:00:00+03:00", occurredTo: "2024-12-02T00:00:00+03:00"}'
-    kinds = {e["node"]["kind"] for e in feed(server, 100, None, False, window)["edges"]}
+    kinds = {e["node"]["kind"] for e in feed(api, 100, None, False, window)["edges"]}
     assert "CAPTURE" in kinds  # Aleppo, 1 Dec
-    in_aleppo = feed(server, 100, None, False, '{governorate: "Aleppo"}')
+    in_aleppo = feed(api, 100, None, False, '{governorate: "Aleppo"}')
     assert len(in_aleppo["edges"]) == 1
 
 
-def test_the_helicopters_are_told_apart_by_their_details(server: Server) -> None:
+def test_the_helicopters_are_told_apart_by_their_details(api: InProcess) -> None:
     nodes = data(
-        server,
+        api,
         """{ incidents(first: 10, filter: {kinds: [AIRCRAFT_LOSS]}) { nodes {
              details { ... on AircraftLossDetails { aircraft outcome count
                operator { slug } claimedBy { slug } origin { slug } } } } } }""",
@@ -354,9 +365,9 @@ def test_the_helicopters_are_told_apart_by_their_details(server: Server) -> None
         assert d["origin"] == {"slug": "hama-military-airport"}
 
 
-def test_the_anticipated_homs_offensive_is_a_claim_not_a_control_change(server: Server) -> None:
+def test_the_anticipated_homs_offensive_is_a_claim_not_a_control_change(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         """{ incidents(first: 5, filter: {kinds: [ANTICIPATED_OPERATION]}) { nodes {
                places { slug } details { ... on AnticipatedOperationDetails {
                  description objective { slug } actor { slug } } } } }
@@ -371,12 +382,12 @@ def test_the_anticipated_homs_offensive_is_a_claim_not_a_control_change(server: 
 # -- the raw log ---------------------------------------------------------------------------
 
 
-def test_the_raw_log_pages_by_position_without_gaps(server: Server) -> None:
+def test_the_raw_log_pages_by_position_without_gaps(api: InProcess) -> None:
     positions: list[int] = []
     after = None
     while True:
         page = data(
-            server,
+            api,
             """query ($after: String) { log(first: 7, after: $after) {
                  edges { cursor node { position recordedAt type aggregateId data } }
                  pageInfo { hasNextPage endCursor } } }""",
@@ -390,28 +401,24 @@ def test_the_raw_log_pages_by_position_without_gaps(server: Server) -> None:
     assert len(positions) >= 32
 
 
-def test_the_log_names_each_event_and_its_aggregate(server: Server) -> None:
-    first = data(server, "{ log(first: 1) { nodes { type aggregateId data } } }")["log"]
+def test_the_log_names_each_event_and_its_aggregate(api: InProcess) -> None:
+    first = data(api, "{ log(first: 1) { nodes { type aggregateId data } } }")["log"]
     entry = first["nodes"][0]
     assert entry["type"] == "Place.Registered"
-    node = data(
-        server, "query ($id: ID!) { node(id: $id) { __typename } }", id=entry["aggregateId"]
-    )
+    node = data(api, "query ($id: ID!) { node(id: $id) { __typename } }", id=entry["aggregateId"])
     assert node["node"] == {"__typename": "Place"}
 
 
-def test_a_log_cursor_that_is_not_a_position_is_refused(server: Server) -> None:
-    assert codes(ask(server, '{ log(first: 1, after: "abc") { __typename } }')) == [
-        "INVALID_CURSOR"
-    ]
+def test_a_log_cursor_that_is_not_a_position_is_refused(api: InProcess) -> None:
+    assert codes(ask(api, '{ log(first: 1, after: "abc") { __typename } }')) == ["INVALID_CURSOR"]
 
 
 # -- actors: gains, losses, aircraft -------------------------------------------------------
 
 
-def test_hts_gained_hama_between_30_nov_and_6_dec(server: Server) -> None:
+def test_hts_gained_hama_between_30_nov_and_6_dec(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         f"""{{ hts: actor(ref: "hts") {{ gainsAndLosses(from: "{NOV_30}", to: "{DEC_6}") {{
                gained {{ place {{ slug }} }}
                lost {{ place {{ slug }} }} }} }}
@@ -427,9 +434,9 @@ def test_hts_gained_hama_between_30_nov_and_6_dec(server: Server) -> None:
     assert army["gained"] == []
 
 
-def test_aircraft_tallies_count_both_helicopters_against_the_army(server: Server) -> None:
+def test_aircraft_tallies_count_both_helicopters_against_the_army(api: InProcess) -> None:
     result = data(
-        server,
+        api,
         """{ army: actor(ref: "syrian-arab-army") { aircraft { lostTotal downedTotal
                lost { outcome count } } }
              rebels: actor(ref: "anti-regime-factions") { aircraft { lostTotal downedTotal } } }""",

@@ -4,16 +4,26 @@ or actors named back as the client sent them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 
 from api.auth import Role, create_key
-from tests.e2e.conftest import Server
-from tests.e2e.graphql_client import ask, codes, data
+from tests.support.graphql_client import ask, codes, data
+from tests.support.in_process import InProcess, sample_in_process
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(postgres_dsn: str) -> Iterator[InProcess]:
+    """The schema over a fresh database holding the bundled sample, with reader, writer and
+    admin keys."""
+    with sample_in_process(postgres_dsn) as client:
+        yield client
+
 
 CAPTURE = """mutation ($ik: String, $places: [String!]!, $from: String) { recordCapture(
   incident: {occurredAt: "2024-11-20T00:00:00+03:00", precision: DAY, places: $places,
@@ -24,8 +34,8 @@ DISPUTE_BY_KEY = """mutation ($k: String!) { dispute(correction: {incidentKey: $
   id position recordedAt } }"""
 
 
-async def _log_time(server: Server, position: int) -> Any:
-    conn = await asyncpg.connect(server.dsn)
+async def _log_time(api: InProcess, position: int) -> Any:
+    conn = await asyncpg.connect(api.dsn)
     try:
         return await conn.fetchval(
             "SELECT recorded_at FROM public.frontline_events WHERE notification_id = $1", position
@@ -34,12 +44,12 @@ async def _log_time(server: Server, position: int) -> Any:
         await conn.close()
 
 
-async def test_a_mutation_returns_the_record_time_of_what_it_wrote(server: Server) -> None:
-    written = data(server, CAPTURE, server.writer_key, places=["yadgun"], ik="refs/time")
+async def test_a_mutation_returns_the_record_time_of_what_it_wrote(api: InProcess) -> None:
+    written = data(api, CAPTURE, api.writer_key, places=["yadgun"], ik="refs/time")
     payload = written["recordCapture"]
-    stored = await _log_time(server, payload["position"])
+    stored = await _log_time(api, payload["position"])
     assert payload["recordedAt"] == stored.isoformat()
-    replayed = data(server, CAPTURE, server.writer_key, places=["yadgun"], ik="refs/time")
+    replayed = data(api, CAPTURE, api.writer_key, places=["yadgun"], ik="refs/time")
     assert replayed["recordCapture"] == {**payload, "replayed": True}
 
 
@@ -59,23 +69,23 @@ KNOWN_AT_POSITION = """query ($p: Int!) {
 }"""
 
 
-def test_known_at_position_asks_what_was_known_right_after_a_write(server: Server) -> None:
+def test_known_at_position_asks_what_was_known_right_after_a_write(api: InProcess) -> None:
     """Before the write, al-Wahshiyya is the army's (as the sample infers); right after a
     late report of HTS taking it on 20 Nov, the history starts with HTS."""
     written = data(
-        server, CAPTURE, server.writer_key, places=["al-wahshiyya"], ik="refs/late",
+        api, CAPTURE, api.writer_key, places=["al-wahshiyya"], ik="refs/late",
         **{"from": "syrian-arab-army"},
     )["recordCapture"]  # fmt: skip
     position = written["position"]
-    before = data(server, KNOWN_AT_POSITION, p=position - 1)
-    after = data(server, KNOWN_AT_POSITION, p=position)
+    before = data(api, KNOWN_AT_POSITION, p=position - 1)
+    after = data(api, KNOWN_AT_POSITION, p=position)
     assert before["controlHistory"] != after["controlHistory"]
     assert before["controlAt"]["controllers"] == [{"slug": "syrian-arab-army"}]
     assert after["controlAt"]["controllers"] == [{"slug": "hts"}]
     assert before["place"]["history"] == before["controlHistory"]
     assert after["place"]["history"] == after["controlHistory"]
     by_time = data(
-        server,
+        api,
         'query ($k: DateTime!) { controlHistory(place: "al-wahshiyya", knownAt: $k) { status } }',
         k=written["recordedAt"],
     )
@@ -89,31 +99,31 @@ def test_known_at_position_asks_what_was_known_right_after_a_write(server: Serve
         ("knownAtPosition: -1", "knownAtPosition"),
     ],
 )
-def test_known_at_position_is_checked(server: Server, arguments: str, field: str) -> None:
-    body = ask(server, f'{{ controlAt(place: "hama", {arguments}) {{ status }} }}')
+def test_known_at_position_is_checked(api: InProcess, arguments: str, field: str) -> None:
+    body = ask(api, f'{{ controlAt(place: "hama", {arguments}) {{ status }} }}')
     assert codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == field
 
 
-async def test_a_correction_can_name_its_incident_by_the_idempotency_key(server: Server) -> None:
-    written = data(server, CAPTURE, server.writer_key, places=["erze"], ik="refs/by-key")
-    disputed = data(server, DISPUTE_BY_KEY, server.writer_key, k="refs/by-key")["dispute"]
+async def test_a_correction_can_name_its_incident_by_the_idempotency_key(api: InProcess) -> None:
+    written = data(api, CAPTURE, api.writer_key, places=["erze"], ik="refs/by-key")
+    disputed = data(api, DISPUTE_BY_KEY, api.writer_key, k="refs/by-key")["dispute"]
     assert disputed["id"] == written["recordCapture"]["id"]
     # Another writer's key names nothing: keys belong to who recorded with them.
-    conn = await asyncpg.connect(server.dsn)
+    conn = await asyncpg.connect(api.dsn)
     try:
         other = await create_key(conn, "another desk", Role.WRITER)
     finally:
         await conn.close()
-    assert codes(ask(server, DISPUTE_BY_KEY, other, k="refs/by-key")) == ["UNKNOWN_INCIDENT"]
+    assert codes(ask(api, DISPUTE_BY_KEY, other, k="refs/by-key")) == ["UNKNOWN_INCIDENT"]
 
 
-def test_a_correction_names_its_incident_one_way_only(server: Server) -> None:
+def test_a_correction_names_its_incident_one_way_only(api: InProcess) -> None:
     both = """mutation { retract(correction: {incident: "SW5jaWRlbnQ6eA==", incidentKey: "k"},
       reason: "r") { position } }"""
     neither = 'mutation { retract(correction: {}, reason: "r") { position } }'
     for query in (both, neither):
-        body = ask(server, query, server.writer_key)
+        body = ask(api, query, api.writer_key)
         assert codes(body) == ["INVALID_INPUT"], body
         assert body["errors"][0]["extensions"]["field"] == "incident"
 
@@ -132,9 +142,9 @@ def test_a_correction_names_its_incident_one_way_only(server: Server) -> None:
     ids=["a place", "an actor"],
 )
 def test_an_unknown_place_or_actor_is_named_as_the_client_sent_it(
-    server: Server, variables: dict[str, Any], code: str, field: str, named: str
+    api: InProcess, variables: dict[str, Any], code: str, field: str, named: str
 ) -> None:
-    body = ask(server, CAPTURE, server.writer_key, **variables)
+    body = ask(api, CAPTURE, api.writer_key, **variables)
     assert codes(body) == [code]
     [error] = body["errors"]
     assert error["extensions"]["field"] == field

@@ -1,12 +1,15 @@
-"""A tiny GraphQL-over-HTTP client for the e2e tests (httpx, the real wire)."""
+"""A tiny GraphQL client for the tests: over HTTP to a served `Server` (httpx, the real wire),
+or in this process to an `InProcess` schema where the wire is not the point."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.support.in_process import InProcess
+from tests.support.sample_server import Server
 
 # Leaks that must never reach a client, whatever it sends.
 LEAKS = ("Traceback", 'File "', "/work/", '.py"', "site-packages")
@@ -21,8 +24,14 @@ def post(server: Server, query: str, key: str | None = None, **variables: Any) -
     )
 
 
-def ask(server: Server, query: str, key: str | None = None, **variables: Any) -> dict[str, Any]:
+def ask(
+    server: Server | InProcess, query: str, key: str | None = None, **variables: Any
+) -> dict[str, Any]:
     """The JSON body of a GraphQL request, which must have been answered with 200."""
+    if isinstance(server, InProcess):
+        answer = server.ask(query, key, **variables)
+        assert_no_leak(json.dumps(answer))
+        return answer
     response = post(server, query, key, **variables)
     assert response.status_code == 200, response.text
     assert_no_leak(response.text)
@@ -30,7 +39,7 @@ def ask(server: Server, query: str, key: str | None = None, **variables: Any) ->
     return body
 
 
-def data(server: Server, query: str, key: str | None = None, **variables: Any) -> Any:
+def data(server: Server | InProcess, query: str, key: str | None = None, **variables: Any) -> Any:
     """The data of a request that must succeed without any error."""
     body = ask(server, query, key, **variables)
     assert "errors" not in body, body["errors"]
@@ -41,8 +50,10 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
 
 
-def head(server: Server) -> int:
+def head(server: Server | InProcess) -> int:
     """The log's head position, from /healthz."""
+    if isinstance(server, InProcess):
+        return server.head()
     headers = server.headers(server.reader_key)  # closed reads hide the position otherwise
     health = httpx.get(f"{server.url}/healthz", headers=headers, timeout=10)
     position: int = health.json()["position"]
