@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import Principal, authenticate, bearer
+from api.graphql.over_http import error_response
 from readmodel.connections import DATABASE_DOWN
 
 #: Where the principal of an HTTP request is kept (``request.state.principal``).
@@ -37,8 +38,7 @@ async def request_principal(connection: HTTPConnection, pool: Any) -> Principal 
 def refusal(status: int, code: str, message: str) -> JSONResponse:
     """A GraphQL-shaped error response for requests refused before GraphQL runs."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return error_response(status, code, message, headers)
 
 
 class ReadGate:

@@ -26,6 +26,8 @@ from datetime import datetime
 from typing import IO, Any, Final
 from uuid import UUID
 
+from readmodel.events import HEAD
+
 BATCH: Final = 1000
 
 #: A consistent snapshot of the log, in order (read inside a REPEATABLE READ transaction).
@@ -34,7 +36,6 @@ SELECT notification_id, recorded_at, originator_id, originator_version, topic, s
   FROM public.frontline_events
  ORDER BY notification_id
 """
-HEAD: Final = "SELECT coalesce(max(notification_id), 0) FROM public.frontline_events"
 #: Rows go in ordered by their place in the batch, so the trigger hands out positions in order.
 INSERT_BATCH: Final = """
 INSERT INTO public.frontline_events

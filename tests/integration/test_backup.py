@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +27,7 @@ from frontline.database import eventsourcing_env
 from frontline.migrate import migrate
 from frontline.sample import load_sample
 from readmodel.projector import catch_up
+from tests.support.cli import run_frontline
 from tests.support.databases import temporary_database
 
 pytestmark = pytest.mark.slow
@@ -82,15 +81,7 @@ def record_sample_and_corrections(dsn: str) -> None:
 
 
 def frontline(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "frontline", *args],
-        env=env | {"DATABASE_URL": dsn},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_frontline(*args, DATABASE_URL=dsn)
 
 
 async def answers(dsn: str, known_at: list[datetime | None]) -> list[Any]:

@@ -28,6 +28,7 @@ from frontline.embedded import (
     init_cluster,
     stop_embedded_server,
 )
+from tests.support.cli import run_frontline
 
 pytestmark = pytest.mark.slow
 
@@ -58,15 +59,7 @@ def data_dirs() -> Iterator[list[Path]]:
 
 
 def frontline(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "frontline", *args],
-        env=env | {"FRONTLINE_DATA_DIR": str(data_dir)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_frontline(*args, timeout=timeout, FRONTLINE_DATA_DIR=str(data_dir))
 
 
 def db_url(data_dir: Path) -> str:

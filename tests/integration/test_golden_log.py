@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from domain.vocabulary import IncidentKind
+from tests.support.cli import run_frontline
 
 pytestmark = pytest.mark.slow
 
@@ -26,15 +25,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "log.ndjson"
 
 
 def frontline(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "frontline", *args],
-        env=env | {"DATABASE_URL": dsn},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_frontline(*args, DATABASE_URL=dsn)
 
 
 async def ask(dsn: str, query: str) -> Any:

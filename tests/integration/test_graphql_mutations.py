@@ -3,22 +3,12 @@ idempotency, atomicity, read-your-writes and typed refusals that write nothing."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.support.graphql_client import SOURCE, ask, codes, data, head, incident
-from tests.support.in_process import InProcess, sample_in_process
+from tests.support.in_process import InProcess
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def api(postgres_dsn: str) -> Iterator[InProcess]:
-    """The schema over a fresh database holding the bundled sample, with reader, writer and
-    admin keys."""
-    with sample_in_process(postgres_dsn) as client:
-        yield client
 
 
 WHEN = "2024-12-06T10:00:00+03:00"

@@ -3,23 +3,14 @@ seed article on Hama)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
 from tests.support.graphql_client import ask, codes, data, incident
-from tests.support.in_process import InProcess, sample_in_process
+from tests.support.in_process import InProcess
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def api(postgres_dsn: str) -> Iterator[InProcess]:
-    """The schema over a fresh database holding the bundled sample, with reader, writer and
-    admin keys."""
-    with sample_in_process(postgres_dsn) as client:
-        yield client
 
 
 DEC_1 = "2024-12-01T12:00:00+03:00"

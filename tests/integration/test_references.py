@@ -4,7 +4,6 @@ or actors named back as the client sent them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -12,17 +11,9 @@ import pytest
 
 from api.auth import Role, create_key
 from tests.support.graphql_client import ask, codes, data
-from tests.support.in_process import InProcess, sample_in_process
+from tests.support.in_process import InProcess
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def api(postgres_dsn: str) -> Iterator[InProcess]:
-    """The schema over a fresh database holding the bundled sample, with reader, writer and
-    admin keys."""
-    with sample_in_process(postgres_dsn) as client:
-        yield client
 
 
 CAPTURE = """mutation ($ik: String, $places: [String!]!, $from: String) { recordCapture(

@@ -5,9 +5,6 @@ The mapping tests need no database; the last ones connect for real.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +18,7 @@ from frontline.database import (
     resolve_dsn,
 )
 from frontline.embedded import EmbeddedServerError, start_embedded_server
+from tests.support.cli import run_frontline
 
 
 def test_settings_default_to_an_embedded_database_on_localhost() -> None:
@@ -133,14 +131,8 @@ async def test_asyncpg_and_eventsourcing_settings_reach_the_same_database(
 
 @pytest.mark.parametrize("args", [("migrate",), ("keys", "list"), ("load-sample",)], ids=" ".join)
 def test_a_database_that_cannot_be_reached_is_one_clean_line(args: tuple[str, ...]) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "frontline", *args],
-        env=env | {"DATABASE_URL": "postgresql://someone:s3cret@127.0.0.1:1/nowhere"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_frontline(
+        *args, timeout=60, DATABASE_URL="postgresql://someone:s3cret@127.0.0.1:1/nowhere"
     )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
