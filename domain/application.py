@@ -120,6 +120,10 @@ class Frontline(Application[UUID]):
             raise UnknownIncident(f"{incident_id} is not an incident")
         return incident
 
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether the log holds this aggregate (a registered place or actor, an incident)."""
+        return aggregate_id in self.known or aggregate_id in self.repository
+
     def get(self, aggregate_id: UUID) -> Aggregate:
         aggregate: object = self.repository.get(aggregate_id)
         if not isinstance(aggregate, Aggregate):  # pragma: no cover - only ours are stored

@@ -1,26 +1,38 @@
-"""Control of territory, derived from territorial incidents. Pure: no I/O, no clocks.
+"""Control of territory, derived from territorial incidents and assessments. Pure: no I/O,
+no clocks.
 
 The rules, in plain words (the README repeats them for users):
 
-1. Only captures and withdrawals change who holds a place. Retracted incidents do not count.
-   Disputed ones count, and the state they cause is flagged ``disputed``.
-2. Each incident takes effect at the *earliest* instant its valid time allows (an exact time;
+1. Only captures, withdrawals and assessments decide who holds a place. Retracted records
+   do not count. Disputed ones count, and the state they cause is flagged ``disputed``.
+2. Each record takes effect at the *earliest* instant its valid time allows (an exact time;
    midnight starting a day-precision date, in the report's own offset; the start of a range).
    Until its ``certain_from`` (the *latest* instant it allows: the end of that day or range)
    a state it caused is flagged ``uncertain`` for instants before then.
-3. Incidents are applied in valid-time order; equal valid times are applied in record order
-   (the position at which each incident was first recorded), so the later report wins.
+3. Records are applied in valid-time order. At equal valid times a *confirmed* record (an
+   incident or assessment confirmed by a correction and not disputed since, or an
+   assessment of tier CONFIRMED not disputed) outranks the others; otherwise they are applied
+   in record order (the position at which each was first recorded), so the later report wins.
 4. A capture makes the place HELD by the capturers.
    A withdrawal by a holder hands the place to ``handed_to`` when named; otherwise to the
-   other holders, if any; otherwise the place is CONTESTED (abandoned, nobody holds it).
-   A withdrawal by someone who does not hold the place changes nothing.
-5. Before the first incident, the place is inferred to have been held by whoever that
-   incident says held it (the capture's ``taken_from``, or the withdrawing actor); such a
-   state is flagged ``inferred``. With nothing to infer from, the place is simply unknown.
-6. Incidents at the same instant are applied together, in record order: only the state the
-   instant ends in counts, so an overruled report leaves no trace.
+   other holders, if any; otherwise the place is CONTESTED with nobody holding it
+   (abandoned). A withdrawal by one of the parties contesting a place leaves it to the others
+   (held by the one left, still contested between several). A withdrawal by someone who
+   neither holds nor contests the place changes nothing.
+5. Before the first record, the place is inferred to have been held by whoever that record
+   says held it (the capture's ``taken_from``, or the withdrawing actor); such a state is
+   flagged ``inferred``. An assessment says nothing of before its time, so when it comes
+   first there is no inference. With nothing to infer from, the place is simply unknown.
+6. Records at the same instant are applied together, in the order of rule 3: only the state
+   the instant ends in counts, so an overruled report leaves no trace.
 7. Consecutive states with the same status and set of holders merge into one interval whose
-   evidence lists every incident behind it; it is disputed (or inferred) only if all are.
+   evidence lists every record behind it; it is disputed (or inferred, or ``assessed``) only
+   if all of them are.
+8. An assessment is an observation, not an event: it sets the place's state at its time —
+   HELD by its holders, CONTESTED between them, or UNKNOWN — whatever came before, and a
+   state resting only on assessments is flagged ``assessed``. When an assessment makes an
+   unknown place known (or a known one unknown) nobody took anything: it is not a hand-over
+   (``hands_over``), and it is never a capture.
 """
 
 from __future__ import annotations
@@ -32,14 +44,15 @@ from enum import StrEnum
 from itertools import groupby, pairwise
 from uuid import UUID
 
-from domain.details import Capture, Withdrawal
+from domain.details import Assessment, Capture, Withdrawal
 from domain.incidents import Incident
-from domain.vocabulary import IncidentKind, TimePrecision
+from domain.vocabulary import AssessmentTier, ClaimStatus, IncidentKind, TimePrecision
 
 
 class ControlStatus(StrEnum):
     HELD = "held"
-    CONTESTED = "contested"
+    CONTESTED = "contested"  # between the listed parties; with none, abandoned
+    UNKNOWN = "unknown"  # only an assessment says so: otherwise a place has no state
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,13 @@ class Fact:
     withdrawn: UUID | None  # the withdrawing actor
     previous: UUID | None  # who held it before, as the incident says
     disputed: bool
+    # An assessment's stated status (its holders are in ``controllers``); None for incidents.
+    assessed: ControlStatus | None = None
+    confirmed: bool = False  # outranks unconfirmed records at the same instant (rule 3)
 
     @property
-    def order(self) -> tuple[datetime, int]:
-        return self.effective_at, self.recorded_position
+    def order(self) -> tuple[datetime, bool, int]:
+        return self.effective_at, self.confirmed, self.recorded_position
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,12 @@ class Interval:
     inferred: bool
     precision: TimePrecision | None
     certain_from: datetime | None
+    assessed: bool = False  # rests only on assessments (rule 8)
+
+    @property
+    def abandoned(self) -> bool:
+        """Contested with nobody holding or contesting it: left by its last holder."""
+        return self.status is ControlStatus.CONTESTED and not self.controllers
 
     def same_state(self, other: Interval) -> bool:
         """Same status and the same set of holders (the order they were listed in is noise)."""
@@ -88,15 +110,23 @@ class Interval:
 
 
 def facts_of(incident: Incident, recorded_position: int) -> dict[UUID, Fact]:
-    """The control facts an incident contributes, one per place; none if it doesn't count."""
+    """The control facts a record contributes, one per place; none if it doesn't count."""
     details = incident.details
-    if incident.retracted or not isinstance(details, Capture | Withdrawal):
+    if incident.retracted or not isinstance(details, Capture | Withdrawal | Assessment):
         return {}
+    assessed: ControlStatus | None = None
+    confirmed = incident.status is ClaimStatus.CONFIRMED
     if isinstance(details, Capture):
         controllers, withdrawn, previous = details.by, None, details.taken_from
-    else:
+    elif isinstance(details, Withdrawal):
         handed = () if details.handed_to is None else (details.handed_to,)
         controllers, withdrawn, previous = handed, details.actor, details.actor
+    else:
+        controllers, withdrawn, previous = details.holders, None, None
+        assessed = ControlStatus(details.status.value)
+        confirmed = confirmed or (
+            details.tier is AssessmentTier.CONFIRMED and not incident.disputed
+        )
     time = incident.valid_time
     return {
         place: Fact(
@@ -110,6 +140,8 @@ def facts_of(incident: Incident, recorded_position: int) -> dict[UUID, Fact]:
             withdrawn=withdrawn,
             previous=previous,
             disputed=incident.disputed,
+            assessed=assessed,
+            confirmed=confirmed,
         )
         for place in incident.place_ids
     }
@@ -181,7 +213,9 @@ def _inferred_prior(first: Fact) -> Interval | None:
 
 def _apply(current: Interval | None, fact: Fact) -> Interval | None:
     """The state a fact starts, or ``None`` if it changes nothing."""
-    if fact.kind is IncidentKind.CAPTURE:
+    if fact.assessed is not None:
+        status, controllers = fact.assessed, fact.controllers
+    elif fact.kind is IncidentKind.CAPTURE:
         status, controllers = ControlStatus.HELD, fact.controllers
     else:
         holders = () if current is None else current.controllers
@@ -189,7 +223,14 @@ def _apply(current: Interval | None, fact: Fact) -> Interval | None:
             return None
         remaining = tuple(a for a in holders if a != fact.withdrawn)
         controllers = fact.controllers or remaining
-        status = ControlStatus.HELD if controllers else ControlStatus.CONTESTED
+        still_contested = (
+            not fact.controllers
+            and current is not None
+            and current.status is ControlStatus.CONTESTED
+            and len(remaining) > 1
+        )
+        held = controllers and not still_contested
+        status = ControlStatus.HELD if held else ControlStatus.CONTESTED
     return Interval(
         valid_from=fact.effective_at,
         valid_to=None,
@@ -200,6 +241,7 @@ def _apply(current: Interval | None, fact: Fact) -> Interval | None:
         inferred=False,
         precision=fact.precision,
         certain_from=fact.certain_from,
+        assessed=fact.assessed is not None,
     )
 
 
@@ -214,6 +256,7 @@ def _merge(current: Interval, later: Interval) -> Interval:
         inferred=current.inferred and later.inferred,
         precision=current.precision,
         certain_from=current.certain_from,
+        assessed=current.assessed and later.assessed,
     )
 
 
@@ -222,3 +265,21 @@ def _close(states: list[Interval]) -> list[Interval]:
         replace(state, valid_to=following.valid_from) for state, following in pairwise(states)
     ]
     return [*closed, states[-1]] if states else closed
+
+
+def holding(interval: Interval | None) -> tuple[ControlStatus, frozenset[UUID]] | None:
+    """Who holds (or contests) a place in a state; None when nobody can tell."""
+    if interval is None or interval.status is ControlStatus.UNKNOWN:
+        return None
+    return interval.status, frozenset(interval.controllers)
+
+
+def hands_over(before: Interval | None, after: Interval | None) -> bool:
+    """Whether going from state ``before`` to ``after`` hands the place over: who holds it
+    changes, and it is not an assessment making an unknown place known or a known one
+    unknown (rule 8: nobody took anything, an observer told what they could)."""
+    was, now = holding(before), holding(after)
+    if was == now:
+        return False
+    learned = was is None or now is None
+    return not (learned and after is not None and after.assessed)

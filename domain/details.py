@@ -12,8 +12,14 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.errors import InvalidInput
-from domain.values import clean_name, clean_text, require_aware
-from domain.vocabulary import AircraftOutcome, Channel, IncidentKind
+from domain.values import LIST_MAX, clean_name, clean_text, require_aware
+from domain.vocabulary import (
+    AircraftOutcome,
+    AssessedStatus,
+    AssessmentTier,
+    Channel,
+    IncidentKind,
+)
 
 MAX_AIRCRAFT = 100
 
@@ -64,6 +70,8 @@ class Details:
                 continue
             value = getattr(self, f.name)
             if isinstance(value, list | tuple):
+                if len(value) > LIST_MAX:
+                    raise InvalidInput(f"{f.name} has more than {LIST_MAX} entries", field=f.name)
                 object.__setattr__(self, f.name, _uuids(value))
             elif str(f.type).startswith("tuple"):
                 raise InvalidInput(f"{f.name} must be a list of ids", field=f.name)
@@ -239,6 +247,41 @@ class AnticipatedOperation(Details):
             require_aware(self.expected_from, "expectedFrom")
 
 
+@dataclass(frozen=True)
+class Assessment(Details):
+    """An observer's assessment of the places' state at the record's valid time: held by
+    ``holders``, contested between them (with none: abandoned), or unknown. A state, not an
+    event: it sets the places' control from its time on (rule 8 of ``domain.control``) and
+    is never a capture.
+    """
+
+    kind: ClassVar = IncidentKind.ASSESSMENT
+    actor_fields: ClassVar = ("holders",)
+
+    status: AssessedStatus
+    holders: tuple[UUID, ...] = ()
+    tier: AssessmentTier = AssessmentTier.ASSESSED
+
+    def __post_init__(self) -> None:
+        self._coerce_ids()
+        for name, vocabulary in (("status", AssessedStatus), ("tier", AssessmentTier)):
+            try:
+                object.__setattr__(self, name, vocabulary(getattr(self, name)))
+            except ValueError:
+                value = getattr(self, name)
+                raise InvalidInput(f"unknown {name} {value!r}", field=name) from None
+        if self.status is AssessedStatus.HELD and not self.holders:
+            raise InvalidInput("a place assessed as held needs its holders", field="holders")
+        if self.status is AssessedStatus.CONTESTED and len(self.holders) == 1:
+            raise InvalidInput(
+                "a place assessed as contested names the parties contesting it (two or more),"
+                " or none when it was abandoned; held by one is HELD",
+                field="holders",
+            )
+        if self.status is AssessedStatus.UNKNOWN and self.holders:
+            raise InvalidInput("a place assessed as unknown has no holders", field="holders")
+
+
 DETAIL_TYPES: tuple[type[Details], ...] = (
     Capture,
     Withdrawal,
@@ -248,7 +291,10 @@ DETAIL_TYPES: tuple[type[Details], ...] = (
     AirStrike,
     Statement,
     AnticipatedOperation,
+    Assessment,
 )
 
-# Kinds that change who holds a place; every other kind leaves control alone.
-TERRITORIAL_KINDS = frozenset({IncidentKind.CAPTURE, IncidentKind.WITHDRAWAL})
+# Kinds that decide who holds a place; every other kind leaves control alone.
+TERRITORIAL_KINDS = frozenset(
+    {IncidentKind.CAPTURE, IncidentKind.WITHDRAWAL, IncidentKind.ASSESSMENT}
+)

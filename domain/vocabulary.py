@@ -63,6 +63,9 @@ class IncidentKind(StrEnum):
     AIR_STRIKE = "air_strike"
     STATEMENT = "statement"
     ANTICIPATED_OPERATION = "anticipated_operation"
+    # Not an event but an observation of a state ("as of T, P is held by A"): see
+    # domain.details.Assessment and rule 8 of domain.control.
+    ASSESSMENT = "assessment"
 
 
 class AircraftOutcome(StrEnum):
@@ -79,3 +82,21 @@ class ClaimStatus(StrEnum):
     DISPUTED = "disputed"
     CONFIRMED = "confirmed"
     RETRACTED = "retracted"
+
+
+class AssessedStatus(StrEnum):
+    """What an assessment says of a place: held by its holders, contested between them, or
+    that nobody can tell."""
+
+    HELD = "held"
+    CONTESTED = "contested"
+    UNKNOWN = "unknown"
+
+
+class AssessmentTier(StrEnum):
+    """How much an assessment rests on: an analyst's or a mapper's judgement, a party's word,
+    or verification on the ground."""
+
+    ASSESSED = "assessed"
+    CLAIMED = "claimed"
+    CONFIRMED = "confirmed"

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
@@ -17,7 +17,18 @@ import click
 
 from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, revoke_key
 from domain.application import Frontline
+from domain.errors import DomainError
+from domain.vocabulary import AssessmentTier
 from frontline.backup import BackupError, export_head, export_log, import_log
+from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
+from frontline.baseline import (
+    BaselineError,
+    baseline_commands,
+    file_digest,
+    parse_offset,
+    read_rows,
+)
+from frontline.baseline import Defaults as BaselineDefaults
 from frontline.config import load_settings
 from frontline.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
 from frontline.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
@@ -283,6 +294,78 @@ def import_command(file: Path, batch: int) -> None:
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"imported {imported} events and rebuilt the read models", err=True)
+
+
+@main.command(name="import-control")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", help="When the states held, for rows without as_of: a date (day "
+              "precision) or an ISO 8601 time with its UTC offset.")  # fmt: skip
+@click.option("--source", help="Who says so, for rows without a source (an outlet's name).")
+@click.option(
+    "--tier",
+    type=click.Choice([t.value for t in AssessmentTier]),
+    default=AssessmentTier.ASSESSED.value,
+    show_default=True,
+    help="For rows without a tier: a judgement, a party's claim, or verified.",
+)
+@click.option("--country", help="The country of places to register, for rows without one.")
+@click.option(
+    "--offset", default="+00:00", show_default=True, help="The UTC offset of a date-only as_of."
+)
+def import_control_command(
+    file: Path, as_of: str | None, source: str | None, tier: str, country: str | None,
+    offset: str,
+) -> None:  # fmt: skip
+    """Record a baseline of who held what: one control assessment per place.
+
+    FILE is a CSV with a header (place, name, latitude, longitude, kind, country, admin_area,
+    holders, status, as_of, source, tier; holders separated by ';') or a GeoJSON
+    FeatureCollection of points with the same properties (what controlMapGeoJson emits).
+    Places the log does not hold are registered. All or nothing, in one atomic batch: any
+    bad row is reported by its line and nothing is written. Importing the same file again
+    records nothing new. The read models pick the assessments up as the server projects.
+    """
+    if file.stat().st_size > BASELINE_MAX_BYTES:
+        raise click.ClickException(f"{file} is over {BASELINE_MAX_BYTES // 2**20} MiB: split it")
+    try:
+        defaults = BaselineDefaults(
+            as_of=as_of, source=source, tier=AssessmentTier(tier), country=country,
+            offset=parse_offset(offset),
+        )  # fmt: skip
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--offset") from None
+    data = file.read_bytes()
+    dsn = resolve_dsn(load_settings())
+    asyncio.run(migrate(dsn))
+    application = Frontline(env=eventsourcing_env(dsn))
+    try:
+        rows = read_rows(data)
+        click.echo(f"read {len(rows)} rows from {file.name}", err=True)
+        with _progressbar(len(rows), "checking") as bar:
+            commands, registered = baseline_commands(
+                _counted(rows, bar.update), file_digest(data), defaults, application.exists
+            )
+        click.echo(f"recording {len(commands)} commands in one batch…", err=True)
+        receipts = application.execute_batch(commands)
+    except BaselineError as error:
+        raise click.ClickException(f"nothing was recorded:\n{error}") from None
+    except DomainError as error:  # e.g. a place registered meanwhile with other details
+        raise click.ClickException(f"nothing was recorded: {error.message}") from None
+    finally:
+        application.close()
+    assessments = receipts[registered:]
+    new = sum(1 for receipt in assessments if not receipt.replayed)
+    click.echo(
+        f"registered {registered} places and recorded {new} assessments"
+        f" ({len(assessments) - new} already recorded)",
+        err=True,
+    )
+
+
+def _counted(rows: list[Any], advance: Callable[[int], None]) -> Iterator[Any]:
+    for row in rows:
+        yield row
+        advance(1)
 
 
 def _progressbar(length: int, label: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.control import ControlStatus, Fact, Interval, extend, timeline
+from domain.control import ControlStatus, Fact, Interval, extend, hands_over, timeline
 from domain.vocabulary import IncidentKind, TimePrecision
 from readmodel.constants import FAR_FUTURE, FAR_PAST, NEVER
 from readmodel.memory import PlaceTimeline, Row
@@ -75,7 +75,7 @@ def revise(
         new_rows.append(kept)
     tl.rows = tl.rows[:keep] + new_rows
     after = tl.rows[-1].interval if tl.rows else None
-    if _holding(before) != _holding(after):
+    if hands_over(before, after):
         writer.change(position, place_id, before, after)
 
 
@@ -86,11 +86,6 @@ def _common_prefix(old: list[Interval], new: list[Interval]) -> int:
             break
         n += 1
     return n
-
-
-def _holding(interval: Interval | None) -> tuple[str, frozenset[UUID]] | None:
-    """Who holds the place now, as far as a hand-over is concerned."""
-    return None if interval is None else (interval.status.value, frozenset(interval.controllers))
 
 
 def fact_from_row(row: Any) -> Fact:
@@ -105,6 +100,8 @@ def fact_from_row(row: Any) -> Fact:
         withdrawn=row["withdrawn"],
         previous=row["previous"],
         disputed=row["disputed"],
+        assessed=None if row["assessed"] is None else ControlStatus(row["assessed"]),
+        confirmed=row["confirmed"],
     )
 
 
@@ -119,5 +116,6 @@ def row_from_record(record: Any) -> Row:
         inferred=record["inferred"],
         precision=None if record["precision"] is None else TimePrecision(record["precision"]),
         certain_from=record["certain_from"],
+        assessed=record["assessed"],
     )
     return Row(interval, record["known_from"], record["known_to"], record["id"])

@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 SCRATCH_SCHEMA = "rm_rebuild"
 RETIRED_SCHEMA = "rm_retired"
 #: The read models this code reads: what `frontline_create_read_models` makes (the version
-#: it writes into `read_model_version`, migrations/0007). A live schema that is older is
-#: rebuilt before serving (``rebuild_if_outdated``).
-READ_MODELS_VERSION: Final = 2
+#: it writes into `read_model_version`, migrations/0007 and 0008). A live schema that is
+#: older is rebuilt before serving (``rebuild_if_outdated``).
+READ_MODELS_VERSION: Final = 3
 #: Session advisory lock key held while deciding to rebuild ("FRONTRBD").
 REBUILD_LOCK_KEY: Final = 0x46524F4E54524244
 

@@ -29,11 +29,13 @@ ON CONFLICT (id) DO UPDATE SET
 DELETE_FACTS = "DELETE FROM {s}.place_facts WHERE incident_id = ANY($1::uuid[])"
 FACT_COLUMNS = (
     "place_id", "incident_id", "kind", "effective_at", "certain_from", "precision",
-    "recorded_position", "controllers", "withdrawn", "previous", "disputed",
+    "recorded_position", "controllers", "withdrawn", "previous", "disputed", "assessed",
+    "confirmed",
 )  # fmt: skip
 CONTROL_COLUMNS = (
     "id", "place_id", "valid_from", "valid_to", "known_from", "known_to", "status",
     "controllers", "evidence", "disputed", "inferred", "precision", "certain_from", "span",
+    "assessed",
 )  # fmt: skip
 VERSION_COLUMNS = (
     "id", "kind", "status", "valid_from", "valid_to", "precision", "place_ids", "actor_ids",
@@ -173,6 +175,7 @@ def _fact_record(place_id: UUID, f: Fact) -> tuple[Any, ...]:
     return (
         place_id, f.incident_id, f.kind.value, f.effective_at, f.certain_from, f.precision.value,
         f.recorded_position, list(f.controllers), f.withdrawn, f.previous, f.disputed,
+        None if f.assessed is None else f.assessed.value, f.confirmed,
     )  # fmt: skip
 
 
@@ -182,4 +185,5 @@ def _control_record(place_id: UUID, row: Row) -> tuple[Any, ...]:
         row.id, place_id, i.valid_from, i.valid_to, row.known_from, row.known_to,
         i.status.value, list(i.controllers), list(i.evidence), i.disputed, i.inferred,
         None if i.precision is None else i.precision.value, i.certain_from, _box(row),
+        i.assessed,
     )  # fmt: skip

@@ -68,6 +68,7 @@ LIST_CAPS: Final[dict[str, int]] = {
             "IncidentEvent.places",
             "CaptureDetails.by",
             "ClashDetails.parties",
+            "AssessmentDetails.holders",
             "Actor.aliases",
             "Actor.coalitions",
             "Place.aliases",

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.graphql import ids
-from api.graphql.types.common import ClaimStatus, IncidentKind, PlaceKind
+from api.graphql.types.common import AssessmentTier, ClaimStatus, IncidentKind, PlaceKind
 from domain.errors import InvalidInput
 from readmodel import queries as q
 
@@ -53,8 +53,15 @@ def area_filters(area: AreaInput | None) -> dict[str, object]:
 
 @strawberry.input(description="Filters for the incident feed; all given must hold.")
 class IncidentFilter:
-    kinds: list[IncidentKind] | None = None
+    kinds: list[IncidentKind] | None = strawberry.field(
+        default=None,
+        description="Default: every kind but ASSESSMENT (assessments are observations of a "
+        "state, not events: ask for them by kind or by tier).",
+    )
     statuses: list[ClaimStatus] | None = None
+    tiers: list[AssessmentTier] | None = strawberry.field(
+        default=None, description="Only assessments of these tiers."
+    )
     actor: str | None = strawberry.field(default=None, description="Slug or id.")
     place: str | None = strawberry.field(default=None, description="Slug or id.")
     area: AreaInput | None = None
@@ -66,6 +73,7 @@ class IncidentFilter:
         return {
             "kinds": self.kinds,
             "statuses": self.statuses,
+            "tiers": self.tiers,
             "actor": None if self.actor is None else ids.actor_ref(self.actor),
             "place": None if self.place is None else ids.place_ref(self.place),
             "governorate": self.governorate,
@@ -83,11 +91,17 @@ class PlaceFilter:
     controller: str | None = strawberry.field(
         default=None, description="Only places this actor (slug or id) holds."
     )
+    assessed: bool | None = strawberry.field(
+        default=None,
+        description="true: only places whose state rests only on assessments; false: only "
+        "those resting on at least one reported incident (changes: judged by the later state).",
+    )
 
     def map_args(self) -> dict[str, object]:
         return {
             "governorate": self.governorate,
             "kinds": self.kinds,
             "controller": None if self.controller is None else ids.actor_ref(self.controller),
+            "assessed": self.assessed,
             **area_filters(self.area),
         }

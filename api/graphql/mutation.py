@@ -26,6 +26,7 @@ from api.graphql.write_inputs import (
     AirStrikeInput,
     AmendInput,
     AnticipatedOperationInput,
+    AssessmentInput,
     CaptureInput,
     ClashInput,
     CorrectionInput,
@@ -164,6 +165,7 @@ class BatchCommand:
     air_strike: AirStrikeItem | None = strawberry.UNSET
     statement: StatementItem | None = strawberry.UNSET
     anticipated_operation: AnticipatedOperationItem | None = strawberry.UNSET
+    assessment: AssessmentItem | None = strawberry.UNSET
 
     def command(self, recorded_by: str) -> c.Command:
         for name in ("register_place", "register_actor"):
@@ -172,7 +174,7 @@ class BatchCommand:
                 return value.command()  # type: ignore[no-any-return]
         for name in (
             "capture", "withdrawal", "aircraft_loss", "clash", "advance", "air_strike",
-            "statement", "anticipated_operation",
+            "statement", "anticipated_operation", "assessment",
         ):  # fmt: skip
             item = getattr(self, name)
             if item:
@@ -226,6 +228,12 @@ class StatementItem:
 class AnticipatedOperationItem:
     incident: IncidentInput
     details: AnticipatedOperationInput
+
+
+@strawberry.input
+class AssessmentItem:
+    incident: IncidentInput
+    details: AssessmentInput
 
 
 def _incident_id(info: Info, base: CorrectionInput) -> UUID:
@@ -305,6 +313,17 @@ class Mutation:
     )
     async def record_anticipated_operation(
         self, info: Info, incident: IncidentInput, details: AnticipatedOperationInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="A control assessment: as of the record's time, per its sources, who "
+        "holds the places (or that they are contested, or unknown). A state, not an event: "
+        "it sets their control from its time on and is corrected like any incident.",
+    )
+    async def record_assessment(
+        self, info: Info, incident: IncidentInput, details: AssessmentInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 

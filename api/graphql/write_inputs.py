@@ -15,6 +15,8 @@ from api.graphql import ids
 from api.graphql.types.common import (
     ActorKind,
     AircraftOutcome,
+    AssessedStatus,
+    AssessmentTier,
     Channel,
     PlaceKind,
     SpeakerRole,
@@ -317,3 +319,17 @@ class AmendInput:
             expected_version=base.expected_version,
             recorded_by=recorded_by,
         )
+
+
+@strawberry.input(
+    description="As of the record's time, per its sources: the places are HELD by holders, "
+    "CONTESTED between them (two or more), or UNKNOWN (no holders)."
+)
+class AssessmentInput:
+    status: AssessedStatus
+    holders: list[str] = strawberry.field(default_factory=list)
+    tier: AssessmentTier = v.AssessmentTier.ASSESSED
+
+    def details(self) -> d.Details:
+        holders = _actors(self.holders, "holders")
+        return d.Assessment(status=self.status, holders=holders, tier=self.tier)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ from readmodel.queries.sql import (
 
 STATE_COLUMNS: Final = (
     "place_id", "status", "controllers", "valid_from", "valid_to", "known_from", "known_to",
-    "evidence", "disputed", "inferred", "precision", "certain_from",
+    "evidence", "disputed", "inferred", "precision", "certain_from", "assessed",
 )  # fmt: skip
 
 SELECT_KNOWN_POSITION: Final = "SELECT " + KNOWN_POSITION.format("$1")
@@ -97,6 +97,7 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   || ',"properties":{{"slug":' || to_json(p.slug)::text
   || ',"name":' || to_json(p.name)::text
   || ',"kind":' || to_json(p.kind)::text
+  || ',"country":' || to_json(p.country)::text
   || ',"governorate":' || coalesce(to_json(p.governorate)::text, 'null')
   || ',"status":' || to_json(coalesce(s.status, 'unknown'))::text
   || ',"controllers":' || coalesce(h.slugs, '[]')
@@ -110,6 +111,8 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   || ',"disputed":' || coalesce(s.disputed, false)::text
   || ',"inferred":' || coalesce(s.inferred, false)::text
   || ',"uncertain":' || coalesce(s.certain_from > {t}, false)::text
+  || ',"assessed":' || coalesce(s.assessed, false)::text
+  || ',"abandoned":' || coalesce(s.status = 'contested' AND s.controllers = '{{}}', false)::text
   || '}}}}',
   ',' ORDER BY p.name, p.slug), '') || ']}}'
   FROM rm.places AS p
@@ -136,13 +139,20 @@ SELECT p.*, {a_columns}, {b_columns}
  ORDER BY p.name, p.id
 """
 
-# Status or the set of holders differs; unknown differs from known, not from unknown.
+# Who holds the place differs (status, or the set of holders), as ``domain.control.hands_over``
+# judges a hand-over: an UNKNOWN state is no state; unknown differs from known, except when
+# an assessment made the place known (or unknown) — nobody took anything then (rule 8).
 STATE_DIFFERS: Final = """
-a.status IS DISTINCT FROM b.status
-OR (a.status IS NOT NULL AND b.status IS NOT NULL
-    AND NOT (a.controllers @> b.controllers AND a.controllers <@ b.controllers))"""
-HELD_BY: Final = "{c}.controllers @> ARRAY[{0}::uuid]"
-HELD_BY_EITHER: Final = "a.controllers @> ARRAY[{0}::uuid] OR b.controllers @> ARRAY[{0}::uuid]"
+(nullif(a.status, 'unknown') IS DISTINCT FROM nullif(b.status, 'unknown')
+ OR (nullif(a.status, 'unknown') IS NOT NULL AND nullif(b.status, 'unknown') IS NOT NULL
+     AND NOT (a.controllers @> b.controllers AND a.controllers <@ b.controllers)))
+AND NOT ((nullif(a.status, 'unknown') IS NULL OR nullif(b.status, 'unknown') IS NULL)
+         AND coalesce(b.assessed, false))"""
+# Held (alone or jointly): a contested place's `controllers` are its parties, not holders.
+HELD_BY: Final = "{c}.status = 'held' AND {c}.controllers @> ARRAY[{0}::uuid]"
+HELD_BY_EITHER: Final = """(a.status = 'held' AND a.controllers @> ARRAY[{0}::uuid])
+OR (b.status = 'held' AND b.controllers @> ARRAY[{0}::uuid])"""
+ASSESSED_ONLY: Final = "{c}.assessed = {0}::boolean"
 HAS_STATE: Final = "s.place_id IS NOT NULL"
 
 
@@ -200,6 +210,7 @@ async def control_map(
     governorate: str | None = None,
     kinds: Iterable[PlaceKind | str] | None = None,
     controller: UUID | None = None,
+    assessed: bool | None = None,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
 ) -> list[PlaceControl]:
@@ -208,13 +219,14 @@ async def control_map(
 
     Places whose state is unknown are included with ``state=None``, so a map can draw them
     as "unknown" rather than leave them out; places registered after ``known_at`` are not.
-    With ``controller``, only places that actor holds (alone or jointly) are returned.
-    Filters: ``bbox`` (min_lat, min_lon, max_lat, max_lon), ``near`` (lat, lon, radius_km),
-    ``governorate`` (exact name), ``kinds`` (place kinds).
+    With ``controller``, only places that actor holds (alone or jointly) are returned; with
+    ``assessed``, only places whose state rests only on assessments (True) or on at least
+    one incident (False). Filters: ``bbox`` (min_lat, min_lon, max_lat, max_lon), ``near``
+    (lat, lon, radius_km), ``governorate`` (exact name), ``kinds`` (place kinds).
     """
     q, _, state_conditions = _map_query(
         as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
-        controller=controller,
+        controller=controller, assessed=assessed,
     )  # fmt: skip
     if after is not None:
         q.where("(p.name, p.slug) > ({0}::text, {1}::text)", *after)
@@ -239,13 +251,14 @@ async def control_map_geojson(
     governorate: str | None = None,
     kinds: Iterable[PlaceKind | str] | None = None,
     controller: UUID | None = None,
+    assessed: bool | None = None,
 ) -> str:
     """``control_map`` as a GeoJSON FeatureCollection, encoded as JSON text by PostgreSQL
     (one Point feature per place, longitude first; status, holders and flags as properties).
     Same arguments and filters as ``control_map``."""
     q, t, state_conditions = _map_query(
         as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
-        controller=controller,
+        controller=controller, assessed=assessed,
     )  # fmt: skip
     sql = SELECT_MAP_GEOJSON.format(
         with_known=q.with_known,
@@ -266,6 +279,7 @@ def _map_query(
     governorate: str | None,
     kinds: Iterable[PlaceKind | str] | None,
     controller: UUID | None,
+    assessed: bool | None,
 ) -> tuple[Query, str, list[str]]:
     """The map's parameters and conditions, shared by its row and GeoJSON forms: the query,
     the asOf placeholder, and the conditions picking each place's state."""
@@ -277,6 +291,9 @@ def _map_query(
     q.conditions += place_filters(q, bbox=bbox, near=near, governorate=governorate, kinds=kinds)
     if controller is not None:
         state_conditions.append(q.sql(HELD_BY, controller, c="c"))
+    if assessed is not None:
+        state_conditions.append(q.sql(ASSESSED_ONLY, assessed, c="c"))
+    if controller is not None or assessed is not None:
         q.where(HAS_STATE)
     return q, t, state_conditions
 
@@ -292,11 +309,14 @@ async def changes_between(
     governorate: str | None = None,
     kinds: Iterable[PlaceKind | str] | None = None,
     controller: UUID | None = None,
+    assessed: bool | None = None,
 ) -> list[Change]:
     """Places whose status or set of holders at ``t2`` differs from that at ``t1``, as known
     at ``known_at``, ordered by name. A net comparison: a place lost and retaken in between
-    is not a change. Unknown → known counts as a change. ``controller`` keeps the changes in
-    which that actor held the place at ``t1`` or at ``t2``; other filters as ``control_map``.
+    is not a change. Unknown → known counts as a change, unless only an assessment made it
+    known (rule 8 of ``domain.control``: not a hand-over). ``controller`` keeps the changes in
+    which that actor held the place at ``t1`` or at ``t2``; ``assessed`` judges the state at
+    ``t2``; other filters as ``control_map``.
     """
     q = Query()
     pk = q.known_position(known_at)
@@ -307,6 +327,8 @@ async def changes_between(
     q.where(STATE_DIFFERS)
     if controller is not None:
         q.where(HELD_BY_EITHER, controller)
+    if assessed is not None:
+        q.where(ASSESSED_ONLY, assessed, c="b")
     sql = SELECT_CHANGES.format(
         with_known=q.with_known,
         at_t1=CONTROL_AT.format(c="c", t=p1, pk=pk),

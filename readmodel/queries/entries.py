@@ -179,9 +179,10 @@ def entry_matcher(
 ) -> Callable[[EntryRow], bool]:
     """The entry filters as a predicate: all given must hold (see the module's docstring)."""
     type_set = None if types is None else set(types)
+    # The log holds every kind: assessments are not left out as the incident feed leaves them.
     on_incident = incident_matcher(
-        kinds=kinds, statuses=statuses, actor=actor, place=place,
-        bbox=bbox, near=near, governorate=governorate,
+        kinds=list(IncidentKind) if kinds is None else kinds, statuses=statuses, actor=actor,
+        place=place, bbox=bbox, near=near, governorate=governorate,
     )  # fmt: skip
     at_place = place_matcher(bbox=bbox, near=near, governorate=governorate)
     incident_only = kinds is not None or statuses is not None

@@ -15,7 +15,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from domain.errors import InvalidInput
-from domain.vocabulary import ClaimStatus, IncidentKind
+from domain.vocabulary import AssessmentTier, ClaimStatus, IncidentKind
 from readmodel.queries.rows import IncidentRow, incident_from_row
 from readmodel.queries.sql import BBox, Near, Query, aware, parse_position, place_filters
 
@@ -41,6 +41,7 @@ ORDER_BY: Final = {
     FeedOrder.LOG: "i.recorded_position ASC",
 }
 OF_KINDS: Final = "i.kind = ANY({0}::text[])"
+OF_TIERS: Final = "i.kind = 'assessment' AND i.details->>'tier' = ANY({0}::text[])"
 WITH_STATUSES: Final = "i.status = ANY({0}::text[])"
 INVOLVING_ACTOR: Final = "i.actor_ids @> ARRAY[{0}::uuid]"
 AT_PLACE: Final = "i.place_ids @> ARRAY[{0}::uuid]"
@@ -51,6 +52,22 @@ ENDS_AFTER: Final = "i.valid_to > {0}::timestamptz OR i.valid_from >= {0}::times
 STARTS_BEFORE: Final = "i.valid_from < {0}::timestamptz"
 AFTER_RECENT: Final = "(i.valid_from, i.recorded_position) < ({0}::timestamptz, {1}::bigint)"
 AFTER_LOG: Final = "i.recorded_position > {0}::bigint"
+
+
+#: What a feed shows when no kind is asked for: events, not assessments. An assessment is an
+#: observation of a state, and a baseline map of a thousand places must not flood a feed of
+#: what happened (nor its subscribers); ask for them by kind or by tier.
+EVENT_KINDS: Final = tuple(k for k in IncidentKind if k is not IncidentKind.ASSESSMENT)
+
+
+def shown_kinds(
+    kinds: Iterable[IncidentKind | str] | None, tiers: Iterable[AssessmentTier | str] | None
+) -> list[IncidentKind]:
+    """The kinds a feed with these filters shows (see EVENT_KINDS): those asked for; with
+    only ``tiers``, assessments; with neither, every kind of event."""
+    if kinds is not None:
+        return [IncidentKind(k) for k in kinds]
+    return [IncidentKind.ASSESSMENT] if tiers is not None else list(EVENT_KINDS)
 
 
 class InvalidCursor(InvalidInput):
@@ -99,12 +116,15 @@ async def incident_feed(
     valid_from: datetime | None = None,
     valid_to: datetime | None = None,
     statuses: Iterable[ClaimStatus | str] | None = None,
+    tiers: Iterable[AssessmentTier | str] | None = None,
     order: FeedOrder | str = FeedOrder.RECENT,
     after: str | None = None,
     limit: int = 50,
 ) -> list[IncidentRow]:
     """Incidents matching every filter given, one page at a time.
 
+    ``kinds`` defaults to every kind but assessments (``shown_kinds``); ``tiers`` keeps only
+    assessments of those tiers.
     ``actor``: the actor is named anywhere in the incident; ``place``: among its places;
     ``bbox``/``near``/``governorate``: at least one of its places lies there. The window
     [``valid_from``, ``valid_to``) keeps incidents whose possible time meets it. Retracted
@@ -115,8 +135,9 @@ async def incident_feed(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     q = Query()
-    if kinds is not None:
-        q.where(OF_KINDS, [IncidentKind(k).value for k in kinds])
+    q.where(OF_KINDS, [k.value for k in shown_kinds(kinds, tiers)])
+    if tiers is not None:
+        q.where(OF_TIERS, [AssessmentTier(t).value for t in tiers])
     if statuses is not None:
         q.where(WITH_STATUSES, [ClaimStatus(s).value for s in statuses])
     if actor is not None:

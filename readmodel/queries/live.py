@@ -21,9 +21,10 @@ from typing import Any, Final
 from uuid import UUID
 
 from domain.control import ControlStatus
-from domain.vocabulary import ClaimStatus, IncidentKind, PlaceKind
+from domain.vocabulary import AssessmentTier, ClaimStatus, IncidentKind, PlaceKind
 from readmodel.constants import EARTH_RADIUS_KM
 from readmodel.queries.batch import places_by_id
+from readmodel.queries.incidents import shown_kinds
 from readmodel.queries.rows import IncidentRow, PlaceRow, incident_from_row
 from readmodel.queries.sql import (
     BBox,
@@ -176,6 +177,7 @@ def incident_matcher(
     *,
     kinds: Iterable[IncidentKind | str] | None = None,
     statuses: Iterable[ClaimStatus | str] | None = None,
+    tiers: Iterable[AssessmentTier | str] | None = None,
     actor: UUID | None = None,
     place: UUID | None = None,
     bbox: BBox | None = None,
@@ -184,8 +186,10 @@ def incident_matcher(
     valid_from: datetime | None = None,
     valid_to: datetime | None = None,
 ) -> Callable[[NewIncident], bool]:
-    """The incident feed's filters (``incident_feed``) as a predicate: all given must hold."""
-    kind_set = None if kinds is None else {IncidentKind(k) for k in kinds}
+    """The incident feed's filters (``incident_feed``) as a predicate: all given must hold;
+    ``kinds`` defaults as the feed's do (``shown_kinds``)."""
+    kind_set = set(shown_kinds(kinds, tiers))
+    tier_set = None if tiers is None else {AssessmentTier(t).value for t in tiers}
     status_set = None if statuses is None else {ClaimStatus(s) for s in statuses}
     at_place = place_matcher(bbox=bbox, near=near, governorate=governorate)
     start = None if valid_from is None else aware(valid_from, "validFrom")
@@ -194,7 +198,8 @@ def incident_matcher(
     def matches(item: NewIncident) -> bool:
         row = item.row
         return (
-            (kind_set is None or row.kind in kind_set)
+            row.kind in kind_set
+            and (tier_set is None or row.details.get("tier") in tier_set)
             and (status_set is None or row.status in status_set)
             and (actor is None or actor in row.actor_ids)
             and (place is None or place in row.place_ids)

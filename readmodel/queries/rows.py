@@ -74,6 +74,12 @@ class ControlState:
     precision: TimePrecision | None
     certain_from: datetime | None
     uncertain: bool
+    assessed: bool = False  # rests only on assessments
+
+    @property
+    def abandoned(self) -> bool:
+        """Contested with nobody holding or contesting it (left by its last holder)."""
+        return self.status is ControlStatus.CONTESTED and not self.controllers
 
     def same_hold(self, other: ControlState | None) -> bool:
         """Whether ``other`` has the same status and holders (order aside)."""
@@ -214,6 +220,7 @@ def state_from_row(row: Any, at: datetime | None, prefix: str = "") -> ControlSt
         precision=None if precision is None else TimePrecision(precision),
         certain_from=certain_from,
         uncertain=certain_from is not None and start is not None and start < certain_from,
+        assessed=row[prefix + "assessed"],
     )
 
 

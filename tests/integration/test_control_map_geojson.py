@@ -46,6 +46,7 @@ def _feature(entry: q.PlaceControl, actors: Mapping[UUID, q.ActorRow]) -> dict[s
             "slug": place.slug,
             "name": place.name,
             "kind": place.kind.value,
+            "country": place.country,
             "governorate": place.governorate,
             "status": state.status.value if state else "unknown",
             "controllers": [a.slug for a in holders],
@@ -55,6 +56,8 @@ def _feature(entry: q.PlaceControl, actors: Mapping[UUID, q.ActorRow]) -> dict[s
             "disputed": bool(state and state.disputed),
             "inferred": bool(state and state.inferred),
             "uncertain": bool(state and state.uncertain),
+            "assessed": bool(state and state.assessed),
+            "abandoned": bool(state and state.abandoned),
         },
     }
 

@@ -1,8 +1,9 @@
 """Property: the control read model agrees with a naive bitemporal replay of the log.
 
 Hypothesis writes random logs — captures, withdrawals (with and without ``handed_to``),
-clashes, disputes, confirmations, corroborations, retractions and amendments of time and
-places — over three places and four actors, with valid times on a coarse grid (so that equal
+clashes, assessments (held, contested, unknown; of every tier), disputes, confirmations,
+corroborations, retractions and amendments of time and places —
+over three places and four actors, with valid times on a coarse grid (so that equal
 valid times are common, across precisions and UTC offsets) and recorded in a random arrival
 order (late reports). Each log goes through the real write side into a fresh PostgreSQL
 database and is projected with ``readmodel.projector.catch_up``. Then, for every place, every
@@ -14,11 +15,18 @@ The naive replay shares no code with ``domain.control``. It reads the log itself
 each incident as known at K, and folds the place's incidents by the rules in the docstring
 of ``domain.control``, read as follows where the rules leave room:
 
-- Rule 3 (ties): the incidents effective at one instant are applied in record order; the
-  state that starts at that instant is *determined* by the last of them that changed anything
-  — it wins, and the earlier ones at that instant are overruled, so they are not evidence of
-  any interval (neither the one they would have started nor the one before).
+- Rule 3 (ties): the records effective at one instant are applied unconfirmed first, then
+  confirmed (confirmed by a correction and not disputed since, or an assessment of tier
+  CONFIRMED not disputed), each group in record order; the state that starts at that instant
+  is *determined* by the last of them that changed anything — it wins, and the earlier ones
+  at that instant are overruled, so they are not evidence of any interval (neither the one
+  they would have started nor the one before).
 - Rule 4 (holders): holders are a set; the order a report lists capturers in means nothing.
+  A withdrawal by a holder or a contesting party leaves the place to the others: held by
+  the one left, still contested between several, abandoned (contested by nobody) if none.
+- Rule 8: an assessment sets the state it states (its holders, or parties), whatever came
+  before; a span is ``assessed`` if every record determining it is an assessment. The
+  inferred prior comes only from a first capture or withdrawal.
 - Rule 5: the inferred prior's evidence is the first incident, and it is disputed iff that
   incident is.
 - Rule 6 (merging): consecutive instants whose states have the same status and the same set
@@ -46,11 +54,17 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.application import Frontline
-from domain.details import Capture, Clash, Withdrawal
+from domain.details import Assessment, Capture, Clash, Withdrawal
 from domain.errors import DomainError
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
-from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
+from domain.vocabulary import (
+    ActorKind,
+    AssessedStatus,
+    AssessmentTier,
+    PlaceKind,
+    TimePrecision,
+)
 from frontline.database import eventsourcing_env
 from readmodel.events import decode
 from readmodel.projector import catch_up
@@ -102,11 +116,12 @@ class Report:
     """One RecordIncident. ``actors``: capturers, (withdrawer,) or clash parties;
     ``other``: a capture's taken_from or a withdrawal's handed_to."""
 
-    kind: str  # capture | withdrawal | clash
+    kind: str  # capture | withdrawal | clash | held | contested | unknown (assessments)
     places: tuple[int, ...]
     actors: tuple[int, ...]
     other: int | None
     when: When
+    tier: str = "assessed"  # an assessment's
 
 
 @dataclass(frozen=True)
@@ -136,11 +151,21 @@ place_sets = st.lists(st.integers(0, len(PLACES) - 1), min_size=1, max_size=2, u
 )
 
 
+ASSESSED = ("held", "contested", "unknown")  # a Report.kind that is an assessment's status
+
+
 @st.composite
 def reports(draw: st.DrawFn) -> Report:
-    kind = draw(st.sampled_from(["capture"] * 4 + ["withdrawal"] * 3 + ["clash"]))
+    kind = draw(st.sampled_from(["capture"] * 4 + ["withdrawal"] * 3 + ["clash"]
+                                + ["held"] * 2 + ["contested", "unknown"]))  # fmt: skip
     places, when = draw(place_sets), draw(whens)
     everyone = range(len(ACTORS))
+    if kind in ASSESSED:
+        count = {"held": draw(st.integers(1, 2)), "contested": 2, "unknown": 0}[kind]
+        holders = draw(st.lists(st.sampled_from(everyone), min_size=count, max_size=count,
+                                unique=True))  # fmt: skip
+        tier = draw(st.sampled_from([t.value for t in AssessmentTier]))
+        return Report(kind, places, tuple(holders), None, when, tier)
     if kind == "clash":
         parties = draw(st.lists(st.sampled_from(everyone), min_size=2, max_size=2, unique=True))
         return Report(kind, places, tuple(parties), None, when)
@@ -185,6 +210,8 @@ def _details(report: Report) -> Any:
         return Capture(by=actors, taken_from=other)
     if report.kind == "withdrawal":
         return Withdrawal(actor=actors[0], handed_to=other)
+    if report.kind in ASSESSED:
+        return Assessment(AssessedStatus(report.kind), actors, AssessmentTier(report.tier))
     return Clash(parties=actors)
 
 
@@ -253,7 +280,8 @@ def _describe(step: int | Fix, scenario: Scenario, ids: dict[int, UUID]) -> str:
             else f" {'from' if r.kind == 'capture' else 'to'} " + (ACTORS[r.other])
         )
         places = ",".join(PLACES[p] for p in r.places)
-        return f"R{step} {r.kind} {actors}{other} @{places} {_when(r.when.valid_time())}"
+        kind = f"assessed {r.kind} ({r.tier})" if r.kind in ASSESSED else r.kind
+        return f"R{step} {kind} {actors}{other} @{places} {_when(r.when.valid_time())}"
     detail = (
         f" -> {_when(step.when.valid_time())}" if step.when
         else f" -> {','.join(PLACES[p] for p in step.places)}" if step.places else ""
@@ -278,6 +306,8 @@ def _label(scenario: Scenario) -> None:
         hypothesis_event("late report")
     if any(r.when.precision == "day" for r in scenario.reports):
         hypothesis_event("day precision")
+    if any(r.kind in ASSESSED for r in scenario.reports):
+        hypothesis_event("assessments")
 
 
 # -- the naive replay ---------------------------------------------------------------------------
@@ -293,7 +323,14 @@ class Known:
     valid_time: ValidTime
     places: tuple[UUID, ...]
     disputed: bool = False
+    confirmed: bool = False
     retracted: bool = False
+
+    @property
+    def outranks(self) -> bool:
+        """Rule 3: confirmed and not disputed since, or an assessment of tier CONFIRMED."""
+        tier = getattr(self.details, "tier", None)
+        return not self.disputed and (self.confirmed or tier is AssessmentTier.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -321,6 +358,7 @@ def incidents_known_at(log: Sequence[Logged], known_at: datetime | None) -> list
             incident.disputed = True
         elif name == "Incident.Confirmed":
             incident.disputed = False
+            incident.confirmed = True
         elif name == "Incident.Retracted":
             incident.retracted = True
         elif name == "Incident.Amended":
@@ -331,7 +369,7 @@ def incidents_known_at(log: Sequence[Logged], known_at: datetime | None) -> list
     return list(found.values())
 
 
-HELD, CONTESTED = "held", "contested"
+HELD, CONTESTED, UNKNOWN = "held", "contested", "unknown"
 
 
 @dataclass
@@ -346,50 +384,71 @@ class Span:
     disputed: bool
     inferred: bool
     certain_from: datetime | None  # of the incident that started the span
+    assessed: bool = False
 
 
 def naive_timeline(incidents: Sequence[Known], place: UUID) -> list[Span]:
     counted = [
         i for i in incidents
-        if not i.retracted and place in i.places and isinstance(i.details, Capture | Withdrawal)
+        if not i.retracted and place in i.places
+        and isinstance(i.details, Capture | Withdrawal | Assessment)
     ]  # fmt: skip
-    counted.sort(key=lambda i: (i.valid_time.earliest, i.first_position))
+    counted.sort(key=lambda i: (i.valid_time.earliest, i.outranks, i.first_position))
     if not counted:
         return []
     spans: list[Span] = []
     status: str | None = None
     holders: frozenset[UUID] = frozenset()
     first = counted[0].details
-    before = first.taken_from if isinstance(first, Capture) else first.actor
+    before = (
+        first.taken_from if isinstance(first, Capture)
+        else first.actor if isinstance(first, Withdrawal)
+        else None
+    )  # fmt: skip
     if before is not None:
         status, holders = HELD, frozenset({before})
         spans.append(Span(None, HELD, holders, [counted[0].id], counted[0].disputed, True, None))
     for instant, group in itertools.groupby(counted, key=lambda i: i.valid_time.earliest):
-        winner = None  # the last incident at this instant that changed anything
+        winner = None  # the last record at this instant that changed anything
         for incident in group:
-            d = incident.details
-            if isinstance(d, Capture):
-                status, holders = HELD, frozenset(d.by)
-            elif status == HELD and d.actor in holders:
-                holders = frozenset({d.handed_to}) if d.handed_to else holders - {d.actor}
-                status = HELD if holders else CONTESTED
-            else:
+            after = _naive_step(status, holders, incident.details)
+            if after is None:
                 continue  # a withdrawal by someone who doesn't hold it changes nothing
-            winner = incident
+            (status, holders), winner = after, incident
         if winner is None:
             continue
         assert status is not None
+        assessed = isinstance(winner.details, Assessment)
         last = spans[-1] if spans else None
         if last is not None and (last.status, last.holders) == (status, holders):
             last.evidence.append(winner.id)
             last.disputed = last.disputed and winner.disputed
+            last.assessed = last.assessed and assessed
             last.inferred = False
         else:
             spans.append(
                 Span(instant, status, holders, [winner.id], winner.disputed, False,
-                     winner.valid_time.latest)
+                     winner.valid_time.latest, assessed)
             )  # fmt: skip
     return spans
+
+
+def _naive_step(
+    status: str | None, holders: frozenset[UUID], d: Any
+) -> tuple[str, frozenset[UUID]] | None:
+    """The state after one record (None: it changes nothing)."""
+    if isinstance(d, Assessment):
+        return d.status.value, frozenset(d.holders)
+    if isinstance(d, Capture):
+        return HELD, frozenset(d.by)
+    if status not in (HELD, CONTESTED) or d.actor not in holders:
+        return None
+    left = holders - {d.actor}
+    if d.handed_to:
+        return HELD, frozenset({d.handed_to})
+    if status == CONTESTED and len(left) > 1:
+        return CONTESTED, left  # the others still contest it
+    return (HELD if left else CONTESTED), left
 
 
 def naive_state_at(spans: Sequence[Span], as_of: datetime) -> dict[str, Any] | None:
@@ -405,6 +464,7 @@ def naive_state_at(spans: Sequence[Span], as_of: datetime) -> dict[str, Any] | N
         "evidence": frozenset(current.evidence),
         "disputed": current.disputed,
         "inferred": current.inferred,
+        "assessed": current.assessed,
         "uncertain": current.certain_from is not None and as_of < current.certain_from,
     }
 
@@ -418,6 +478,7 @@ def answer(state: Any) -> dict[str, Any] | None:
         "evidence": frozenset(state.evidence),
         "disputed": state.disputed,
         "inferred": state.inferred,
+        "assessed": state.assessed,
         "uncertain": state.uncertain,
     }
 
@@ -574,7 +635,21 @@ CAPTURERS_LISTED_IN_ANOTHER_ORDER = Scenario(
     steps=(0, Fix(0, "dispute"), 1),
 )
 
+# The issue's tie (rule 3): a capture, confirmed, then an assessment and a withdrawal of
+# another holder recorded later at the same instant: the confirmed capture decides it; then
+# a party leaves a place assessed as contested between three, which stays contested.
+CONFIRMED_CAPTURE_AND_LATER_ASSESSMENT = Scenario(
+    reports=(
+        Report("capture", (0,), (0,), None, When("exact", 4)),
+        Report("held", (0,), (1,), None, When("exact", 4), "claimed"),
+        Report("contested", (1,), (0, 2), None, When("day", 0)),
+        Report("withdrawal", (1,), (0,), None, When("exact", 6)),
+    ),
+    steps=(0, Fix(0, "confirm"), 1, 2, 3),
+)
 
+
+@example(scenario=CONFIRMED_CAPTURE_AND_LATER_ASSESSMENT)
 @example(scenario=OVERRULED_AT_A_TIE)
 @example(scenario=CAPTURERS_LISTED_IN_ANOTHER_ORDER)
 @settings(

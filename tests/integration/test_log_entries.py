@@ -163,6 +163,6 @@ async def test_a_database_with_nothing_projected_gets_the_new_read_models_at_onc
     conn = await asyncpg.connect(blank_database_dsn)
     try:
         assert await read_models_version(conn) == READ_MODELS_VERSION
-        assert await conn.fetchval("SELECT version FROM rm.read_model_version") == 2
+        assert await conn.fetchval("SELECT version FROM rm.read_model_version") == 3
     finally:
         await conn.close()

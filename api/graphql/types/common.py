@@ -24,7 +24,18 @@ strawberry.enum(v.TimePrecision, description="How precisely a time is known.")
 strawberry.enum(v.AircraftOutcome)
 strawberry.enum(v.SpeakerRole)
 strawberry.enum(v.Channel)
-strawberry.enum(DomainControlStatus, name="ControlStatus")
+strawberry.enum(v.AssessedStatus, description="What an assessment says of a place's state.")
+strawberry.enum(
+    v.AssessmentTier,
+    description="What an assessment rests on: ASSESSED (an analyst's or a mapper's "
+    "judgement), CLAIMED (a party says so), CONFIRMED (verified on the ground).",
+)
+strawberry.enum(
+    DomainControlStatus,
+    name="ControlStatus",
+    description="HELD by controllers; CONTESTED between them (with none: abandoned, held by "
+    "nobody); UNKNOWN (an assessment says nobody can tell).",
+)
 PlaceKind = v.PlaceKind
 ActorKind = v.ActorKind
 IncidentKind = v.IncidentKind
@@ -34,6 +45,8 @@ AircraftOutcome = v.AircraftOutcome
 SpeakerRole = v.SpeakerRole
 Channel = v.Channel
 ControlStatus = DomainControlStatus
+AssessedStatus = v.AssessedStatus
+AssessmentTier = v.AssessmentTier
 
 T = TypeVar("T")
 

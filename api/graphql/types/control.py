@@ -35,7 +35,7 @@ async def control_at(
 
 @strawberry.type(
     description="Who held a place during [validFrom, validTo), as believed between two log "
-    "positions. HELD by controllers, or CONTESTED (abandoned, held by nobody)."
+    "positions: HELD by controllers, CONTESTED between them (none: abandoned), or UNKNOWN."
 )
 class ControlState:
     status: ControlStatus
@@ -55,6 +55,12 @@ class ControlState:
         description="The asked-for instant falls before certainFrom: the change may not "
         "have happened yet."
     )
+    assessed: bool = strawberry.field(
+        description="Rests only on assessments (an observer's word), no reported incident."
+    )
+    abandoned: bool = strawberry.field(
+        description="CONTESTED with nobody holding or contesting it: left by its last holder."
+    )
     row: strawberry.Private[q.ControlState]
 
     @classmethod
@@ -70,6 +76,8 @@ class ControlState:
             precision=row.precision,
             certain_from=row.certain_from,
             uncertain=row.uncertain,
+            assessed=row.assessed,
+            abandoned=row.abandoned,
             row=row,
         )
 
@@ -80,14 +88,19 @@ class ControlState:
         row = await info.context.place_loader.load(self.row.place_id)
         return None if row is None else Place.from_row(row)
 
-    @strawberry.field(description="Who held it (empty when contested).")
+    @strawberry.field(
+        description="Who held it; when CONTESTED, the parties contesting it (none: abandoned)."
+    )
     async def controllers(self, info: Info) -> list[ActorType]:
         from api.graphql.types.actor import Actor  # noqa: PLC0415
 
         rows = await info.context.actor_loader.load_many(list(self.row.controllers))
         return [Actor.from_row(r) for r in rows if r is not None]
 
-    @strawberry.field(description="The incidents this state rests on.")
+    @strawberry.field(
+        description="The records this state rests on: incidents, and assessments (kind "
+        "ASSESSMENT, with their status, holders and tier in details)."
+    )
     async def evidence(self, info: Info) -> list[IncidentType]:
         from api.graphql.types.incident import Incident  # noqa: PLC0415
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.types.common import AircraftOutcome, Channel
+from api.graphql.types.common import AircraftOutcome, AssessedStatus, AssessmentTier, Channel
 from domain import vocabulary as v
 from domain.vocabulary import IncidentKind
 
@@ -159,6 +159,20 @@ class AnticipatedOperationDetails:
         return await place(info, self.raw.get("objective"))
 
 
+@strawberry.type(
+    description="An observer's assessment of the places' state at the record's time: an "
+    "observation, not an event (never a capture)."
+)
+class AssessmentDetails:
+    raw: strawberry.Private[Mapping[str, Any]]
+    status: AssessedStatus
+    tier: AssessmentTier
+
+    @strawberry.field(description="Who holds the places; when CONTESTED, the parties.")
+    async def holders(self, info: Info) -> list[ActorType]:
+        return await actors(info, self.raw["holders"])
+
+
 IncidentDetails = Annotated[
     CaptureDetails
     | WithdrawalDetails
@@ -167,7 +181,8 @@ IncidentDetails = Annotated[
     | AdvanceDetails
     | AirStrikeDetails
     | StatementDetails
-    | AnticipatedOperationDetails,
+    | AnticipatedOperationDetails
+    | AssessmentDetails,
     strawberry.union("IncidentDetails"),
 ]
 
@@ -199,6 +214,9 @@ _BUILDERS: dict[IncidentKind, Callable[[Mapping[str, Any]], Any]] = {
         raw=raw, speaker=raw["speaker"], quote=raw["quote"], channel=v.Channel(raw["channel"])
     ),
     IncidentKind.ANTICIPATED_OPERATION: _anticipated,
+    IncidentKind.ASSESSMENT: lambda raw: AssessmentDetails(
+        raw=raw, status=v.AssessedStatus(raw["status"]), tier=v.AssessmentTier(raw["tier"])
+    ),
 }
 
 

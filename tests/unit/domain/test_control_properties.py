@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.control import ControlStatus, Fact, Interval, extend, timeline
+from domain.control import ControlStatus, Fact, Interval, extend, hands_over, holding, timeline
 from domain.vocabulary import IncidentKind, TimePrecision
 
 T0 = datetime(2024, 11, 27, tzinfo=UTC)
@@ -21,8 +21,9 @@ ACTORS = [uuid5(NS, name) for name in ("saa", "hts", "sna", "sdf")]
 
 @st.composite
 def facts(draw: st.DrawFn, count: int = 12) -> list[Fact]:
-    """Captures and withdrawals at random hours over two weeks, some at the same instant,
-    some day-precise, some disputed; recorded in a random order (late reports)."""
+    """Captures, withdrawals and assessments at random hours over two weeks, some at the
+    same instant, some day-precise, some disputed or confirmed; recorded in a random order
+    (late reports)."""
     n = draw(st.integers(1, count))
     positions = draw(st.permutations(range(1, n + 1)))
     found = []
@@ -32,15 +33,25 @@ def facts(draw: st.DrawFn, count: int = 12) -> list[Fact]:
         day = draw(st.booleans())
         if day:
             at = at.replace(hour=0)
-        kind = draw(st.sampled_from([IncidentKind.CAPTURE, IncidentKind.WITHDRAWAL]))
+        kind = draw(st.sampled_from([IncidentKind.CAPTURE] * 2 + [IncidentKind.WITHDRAWAL] * 2
+                                    + [IncidentKind.ASSESSMENT]))  # fmt: skip
         actor = draw(st.sampled_from(ACTORS))
         other = draw(st.sampled_from([a for a in ACTORS if a != actor]))
+        assessed = None
         if kind is IncidentKind.CAPTURE:
             controllers, withdrawn, previous = (actor,), None, draw(st.none() | st.just(other))
-        else:
+        elif kind is IncidentKind.WITHDRAWAL:
             handed = draw(st.none() | st.just(other))
             controllers = () if handed is None else (handed,)
             withdrawn, previous = actor, actor
+        else:
+            assessed = draw(st.sampled_from(list(ControlStatus)))
+            controllers = {
+                ControlStatus.HELD: (actor,),
+                ControlStatus.CONTESTED: (actor, other),
+                ControlStatus.UNKNOWN: (),
+            }[assessed]
+            withdrawn, previous = None, None
         found.append(
             Fact(
                 incident_id=uuid5(NS, f"incident-{i}"),
@@ -53,6 +64,8 @@ def facts(draw: st.DrawFn, count: int = 12) -> list[Fact]:
                 withdrawn=withdrawn,
                 previous=previous,
                 disputed=draw(st.booleans()),
+                assessed=assessed,
+                confirmed=draw(st.integers(0, 3)) == 0,
             )
         )
     return found
@@ -165,3 +178,59 @@ def test_a_day_precise_start_is_uncertain_until_the_day_ends(found: list[Fact]) 
             assert interval.certain_from is not None
             assert interval.valid_from is not None
             assert interval.certain_from == interval.valid_from + timedelta(days=1)
+
+
+@settings(max_examples=300)
+@given(found=facts())
+def test_an_assessment_sets_the_state_it_states(found: list[Fact]) -> None:
+    """Rule 8: from an assessment's instant on (unless a record outranking it at that
+    instant overrules it), the place is in the state it states, with its holders."""
+    last = max(found, key=lambda f: f.order)
+    final = timeline(found)[-1]
+    if last.assessed is not None:
+        assert final.status is last.assessed
+        assert set(final.controllers) == set(last.controllers)
+
+
+@settings(max_examples=300)
+@given(found=facts())
+def test_an_assessed_interval_rests_only_on_assessments(found: list[Fact]) -> None:
+    """Rule 7 for ``assessed``; and only assessments say a place is UNKNOWN."""
+    by_id = {f.incident_id: f for f in found}
+    for interval in timeline(found):
+        rests_on = [by_id[i] for i in interval.evidence]
+        if not interval.inferred:
+            assert interval.assessed == all(f.assessed is not None for f in rests_on)
+        if interval.status is ControlStatus.UNKNOWN:
+            assert interval.assessed
+            assert not interval.controllers
+
+
+@settings(max_examples=300)
+@given(found=facts())
+def test_a_record_that_outranks_the_others_decides_its_instant(found: list[Fact]) -> None:
+    """Rule 3: at one instant, confirmed records are applied after unconfirmed ones, so a
+    confirmed capture or assessment there decides the state, whenever it was recorded."""
+    final_instant = max(f.effective_at for f in found)
+    last = [f for f in found if f.effective_at == final_instant]
+    decisive = [f for f in last if f.kind is not IncidentKind.WITHDRAWAL]
+    if any(f.confirmed for f in decisive):
+        winner = max((f for f in decisive if f.confirmed), key=lambda f: f.recorded_position)
+        later = [f for f in last if f.confirmed and f.recorded_position > winner.recorded_position]
+        if not later:  # no confirmed withdrawal recorded after it changes things further
+            final = timeline(found)[-1]
+            assert winner.incident_id in final.evidence
+
+
+@settings(max_examples=300)
+@given(found=facts())
+def test_only_an_assessment_fills_in_or_blanks_out_a_place_without_a_hand_over(
+    found: list[Fact],
+) -> None:
+    """Rule 8: between consecutive states, a change of who holds the place is a hand-over,
+    except when an assessment makes an unknown place known, or a known one unknown."""
+    intervals = timeline(found)
+    for before, after in pairwise([None, *intervals]):
+        changed = holding(before) != holding(after)
+        learned = holding(before) is None or holding(after) is None
+        assert hands_over(before, after) == (changed and not (learned and after.assessed))
