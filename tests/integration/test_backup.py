@@ -19,7 +19,7 @@ from api.graphql.context import Context
 from api.graphql.schema import schema
 from domain import commands as c
 from domain.application import Frontline
-from domain.details import Capture, Withdrawal
+from domain.details import Assessment, Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
 from frontline.backup import BackupError, export_log, import_log
@@ -76,6 +76,22 @@ def record_sample_and_corrections(dsn: str) -> None:
                 sources=(SOURCE,),
             )
         )
+
+        # Assessments: a baseline, a contest between parties, one retracted.
+        def assess(status: str, holders: tuple[str, ...], place: str, day: int) -> Any:
+            return app.execute(
+                c.RecordIncident(
+                    details=Assessment(status, tuple(actor_id(h) for h in holders)),  # type: ignore[arg-type]
+                    valid_time=ValidTime(datetime(2024, 11, day, tzinfo=UTC), "day"),
+                    places=(place_id(place),),
+                    sources=(SOURCE,),
+                )
+            )
+
+        assess("held", ("syrian-arab-army",), "homs", 26)
+        assess("contested", ("syrian-arab-army", "hts"), "kafrtun", 30)
+        wrong = assess("held", ("hts",), "aleppo", 28)
+        app.execute(c.Retract(wrong.id, "another map's date"))
     finally:
         app.close()
 
@@ -102,6 +118,7 @@ async def answers(dsn: str, known_at: list[datetime | None]) -> list[Any]:
         return result.data
 
     state = "status validFrom validTo knownFromPosition knownToPosition disputed inferred "
+    state += "assessed abandoned "
     state += "precision certainFrom controllers { slug } evidence { id kind status }"
     found: list[Any] = []
     try:
@@ -137,7 +154,9 @@ async def answers(dsn: str, known_at: list[datetime | None]) -> list[Any]:
                 )
         found.append(
             await ask(
-                "{ incidents(first: 100, logOrder: true) { nodes { id kind status occurredAt "
+                "{ incidents(first: 100, logOrder: true, filter: {kinds: [CAPTURE, WITHDRAWAL, "
+                "AIRCRAFT_LOSS, CLASH, ADVANCE, AIR_STRIKE, STATEMENT, ANTICIPATED_OPERATION, "
+                "ASSESSMENT]}) { nodes { id kind status occurredAt "
                 "occurredUntil precision summary recordedAt recordedBy "
                 "sources { outlet quote } } pageInfo { hasNextPage } } }"
             )

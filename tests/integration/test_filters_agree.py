@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.application import Frontline
-from domain.vocabulary import ClaimStatus, IncidentKind
+from domain.vocabulary import AssessmentTier, ClaimStatus, IncidentKind
+from frontline.baseline import Defaults, Row, baseline_commands, read_rows
 from frontline.database import eventsourcing_env
 from frontline.sample import load_sample
 from readmodel.projector import catch_up
@@ -30,15 +32,25 @@ from tests.support.databases import temporary_database
 pytestmark = pytest.mark.slow
 
 T0 = datetime(2024, 11, 20, tzinfo=UTC)
+BASELINE = Path(__file__).resolve().parents[2] / "frontline" / "sample" / "baseline-2024-11-26.csv"
+TIERS = [t.value for t in AssessmentTier]
 
 
 @pytest.fixture(scope="module")
 def sample(postgres_dsn: str) -> Iterator[tuple[str, list[NewIncident]]]:
-    """A database holding the projected sample, and every incident with its places."""
+    """A database holding the projected sample and the bundled baseline (assessments of
+    every tier), and every incident with its places."""
     with temporary_database(postgres_dsn, prefix="filters_agree", migrated=True) as dsn:
         app = Frontline(env=eventsourcing_env(dsn))
         try:
             load_sample(app)
+            rows = read_rows(BASELINE.read_bytes())
+            tiered = [
+                Row(row.where, {**row.fields, "tier": TIERS[n % len(TIERS)]})
+                for n, row in enumerate(rows)
+            ]
+            commands, _ = baseline_commands(tiered, "filters", Defaults(), app.exists)
+            app.execute_batch(commands)
         finally:
             app.close()
         yield dsn, asyncio.run(_projected_incidents(dsn))
@@ -70,6 +82,7 @@ def filters(incidents: list[NewIncident]) -> st.SearchStrategy[dict[str, Any]]:
         optional={
             "kinds": st.lists(st.sampled_from(list(IncidentKind)), min_size=1, unique=True),
             "statuses": st.lists(st.sampled_from(list(ClaimStatus)), min_size=1, unique=True),
+            "tiers": st.lists(st.sampled_from(list(AssessmentTier)), min_size=1, unique=True),
             "actor": st.sampled_from(actors),
             "place": st.sampled_from(places),
             "governorate": st.sampled_from(governorates),

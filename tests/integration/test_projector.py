@@ -12,7 +12,7 @@ import pytest
 
 from domain import commands as c
 from domain.application import Frontline
-from domain.details import AircraftLoss, Capture, Withdrawal
+from domain.details import AircraftLoss, Assessment, Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
 from frontline.database import eventsourcing_env
@@ -83,6 +83,31 @@ def record_history(app: Frontline) -> None:
     )
 
 
+def record_assessments(app: Frontline) -> None:
+    """Assessments of every kind among the incidents: a baseline before the first capture,
+    one overriding a capture, a contest between parties, a confirmed one outranking a capture
+    at its instant, an unknown, and one retracted."""
+
+    def assess(status: str, holders: tuple[str, ...], places: tuple[str, ...], at: datetime,
+               tier: str = "assessed") -> Any:  # fmt: skip
+        return app.execute(
+            c.RecordIncident(
+                details=Assessment(status, tuple(actor_id(h) for h in holders), tier),  # type: ignore[arg-type]
+                valid_time=ValidTime(at, "day"),
+                places=tuple(place_id(p) for p in places),
+                sources=(SOURCE,),
+            )
+        )
+
+    assess("held", ("saa",), ("hama", "erze", "kafrtun"), T0 - timedelta(days=3))
+    assess("held", ("saa",), ("erze",), T0 + timedelta(days=6))
+    assess("contested", ("saa", "hts"), ("kafrtun",), T0 + timedelta(days=3))
+    assess("held", ("hts",), ("hama",), T0 + timedelta(days=4), "confirmed")
+    assess("unknown", (), ("erze",), T0 + timedelta(days=8))
+    wrong = assess("held", ("hts",), ("kafrtun",), T0 + timedelta(days=7))
+    app.execute(c.Retract(wrong.id, "misread map"))
+
+
 async def snapshot(conn: asyncpg.Connection, schema: str = "rm") -> dict[str, list[Any]]:
     """Every read-model row, minus surrogate ids, in a stable order."""
     tables = {}
@@ -119,6 +144,7 @@ async def test_rebuild_from_zero_equals_the_incrementally_built_read_models(
             lambda: capture(app, "saa", None, ("hama",), T0 + timedelta(days=4, hours=6)),
             lambda: capture(app, "hts", "saa", ("erze",), T0 + timedelta(days=3)),
             lambda: record_history(app),
+            lambda: record_assessments(app),
         ):
             step()
             await catch_up(conn)
