@@ -92,3 +92,53 @@ async def test_the_golden_log_imports_rebuilds_and_answers_as_it_did(
     }
     summaries = [n["summary"] for n in answers["retracted"]["nodes"]]
     assert "golden wrong-village" in summaries
+
+
+ASSESSMENTS = GOLDEN.with_name("assessments.ndjson")
+
+
+async def test_the_golden_log_of_assessments_imports_rebuilds_and_answers_as_it_did(
+    blank_database_dsn: str,
+) -> None:
+    """Written by the release that added control assessments: the baseline, and one
+    assessment of each status and tier, corrected."""
+    imported = frontline(blank_database_dsn, "import", str(ASSESSMENTS))
+    assert imported.returncode == 0, imported.stderr
+    answers = await ask(
+        blank_database_dsn,
+        """{
+          halfaya1: controlAt(place: "halfaya", asOf: "2024-12-01T12:00:00Z") {
+            status assessed controllers { slug } }
+          halfaya7: controlAt(place: "halfaya", asOf: "2024-12-07T12:00:00Z") {
+            status assessed disputed controllers { slug } evidence { status } }
+          taybat: controlAt(place: "taybat-al-imam", asOf: "2024-12-08T12:00:00Z") {
+            status controllers { slug } }
+          airport: controlAt(place: "hama-military-airport", asOf: "2024-12-09T12:00:00Z") {
+            status abandoned assessed }
+          idlib: controlAt(place: "idlib", asOf: "2024-12-04T12:00:00Z") {
+            controllers { slug } }
+          hama: controlAt(place: "hama", asOf: "2024-12-01T12:00:00+03:00") {
+            assessed inferred controllers { slug } }
+          assessments: incidents(first: 50, filter: {kinds: [ASSESSMENT]}) { nodes { status } }
+          events: incidents(first: 50) { nodes { kind } }
+        }""",
+    )
+    assert answers["halfaya1"] == {
+        "status": "HELD", "assessed": True, "controllers": [{"slug": "syrian-arab-army"}],
+    }  # fmt: skip
+    contested = answers["halfaya7"]
+    assert (contested["status"], contested["assessed"], contested["disputed"]) == (
+        "CONTESTED", True, False,  # disputed, then confirmed
+    )  # fmt: skip
+    assert {c["slug"] for c in contested["controllers"]} == {"syrian-arab-army", "hts"}
+    assert {"CONFIRMED"} <= {e["status"] for e in contested["evidence"]}
+    assert answers["taybat"] == {"status": "UNKNOWN", "controllers": []}
+    assert answers["airport"] == {"status": "CONTESTED", "abandoned": True, "assessed": True}
+    assert answers["idlib"]["controllers"] == [{"slug": "hts"}]  # the wrong map retracted
+    assert answers["hama"] == {
+        "assessed": True, "inferred": False, "controllers": [{"slug": "syrian-arab-army"}],
+    }  # fmt: skip
+    statuses = [n["status"] for n in answers["assessments"]["nodes"]]
+    assert len(statuses) == 16
+    assert "RETRACTED" in statuses
+    assert "ASSESSMENT" not in {n["kind"] for n in answers["events"]["nodes"]}
