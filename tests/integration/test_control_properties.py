@@ -161,7 +161,8 @@ def reports(draw: st.DrawFn) -> Report:
     places, when = draw(place_sets), draw(whens)
     everyone = range(len(ACTORS))
     if kind in ASSESSED:
-        count = {"held": draw(st.integers(1, 2)), "contested": 2, "unknown": 0}[kind]
+        count = {"held": draw(st.integers(1, 2)), "contested": draw(st.sampled_from([0, 2])),
+                 "unknown": 0}[kind]  # fmt: skip
         holders = draw(st.lists(st.sampled_from(everyone), min_size=count, max_size=count,
                                 unique=True))  # fmt: skip
         tier = draw(st.sampled_from([t.value for t in AssessmentTier]))

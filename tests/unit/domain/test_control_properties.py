@@ -48,7 +48,7 @@ def facts(draw: st.DrawFn, count: int = 12) -> list[Fact]:
             assessed = draw(st.sampled_from(list(ControlStatus)))
             controllers = {
                 ControlStatus.HELD: (actor,),
-                ControlStatus.CONTESTED: (actor, other),
+                ControlStatus.CONTESTED: draw(st.sampled_from([(actor, other), ()])),
                 ControlStatus.UNKNOWN: (),
             }[assessed]
             withdrawn, previous = None, None
