@@ -160,6 +160,20 @@ def _feature_row(n: int, feature: Any) -> Row:
 # -- rows into commands -------------------------------------------------------------------------
 
 
+def referenced(rows: Iterable[Row]) -> tuple[set[UUID], set[UUID]]:
+    """The ids of the places and of the holders the rows name (where they are slugs at all;
+    ``baseline_commands`` reports the others), to look up in the log at once."""
+    places: set[UUID] = set()
+    actors: set[UUID] = set()
+    for row in rows:
+        try:
+            places.add(place_id(_slug(row)))
+            actors.update(actor_id(h) for h in _holders(row))
+        except (_Bad, DomainError):
+            continue
+    return places, actors
+
+
 def baseline_commands(
     rows: Iterable[Row],
     digest: str,

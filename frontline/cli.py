@@ -16,8 +16,10 @@ import asyncpg
 import click
 
 from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, revoke_key
+from domain.actors import Actor
 from domain.application import Frontline
 from domain.errors import DomainError
+from domain.places import Place
 from domain.vocabulary import AssessmentTier
 from frontline.backup import BackupError, export_head, export_log, import_log
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
@@ -27,6 +29,7 @@ from frontline.baseline import (
     file_digest,
     parse_offset,
     read_rows,
+    referenced,
 )
 from frontline.baseline import Defaults as BaselineDefaults
 from frontline.config import load_settings
@@ -45,6 +48,10 @@ from readmodel.rebuild import rebuild_if_outdated
 logger = logging.getLogger("frontline")
 T = TypeVar("T")
 
+REGISTERED: Final = (
+    "SELECT originator_id, topic FROM public.frontline_events "
+    "WHERE originator_version = 1 AND originator_id = ANY($1::uuid[])"
+)
 #: Session advisory lock key held while checking for and loading the sample ("FRONTSMP").
 SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
 
@@ -341,9 +348,13 @@ def import_control_command(
     try:
         rows = read_rows(data)
         click.echo(f"read {len(rows)} rows from {file.name}", err=True)
+        places, actors = referenced(rows)
+        found = asyncio.run(_registered(dsn, places | actors))
+        for aggregate_id, cls in found.items():
+            application.know(aggregate_id, cls)
         with _progressbar(len(rows), "checking") as bar:
             commands, registered = baseline_commands(
-                _counted(rows, bar.update), file_digest(data), defaults, application.exists
+                _counted(rows, bar.update), file_digest(data), defaults, found.__contains__
             )
         click.echo(f"recording {len(commands)} commands in one batch…", err=True)
         receipts = application.execute_batch(commands)
@@ -360,6 +371,18 @@ def import_control_command(
         f" ({len(assessments) - new} already recorded)",
         err=True,
     )
+
+
+async def _registered(dsn: str, ids: set[UUID]) -> dict[UUID, type]:
+    """Which of ``ids`` the log holds as a place or an actor: one query for a whole file,
+    instead of a read per row."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(REGISTERED, list(ids))
+    finally:
+        await conn.close()
+    kinds = {"domain.places:Place.Registered": Place, "domain.actors:Actor.Registered": Actor}
+    return {r["originator_id"]: kinds[r["topic"]] for r in rows if r["topic"] in kinds}
 
 
 def _counted(rows: list[Any], advance: Callable[[int], None]) -> Iterator[Any]:
