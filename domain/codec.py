@@ -22,7 +22,8 @@ from eventsourcing.persistence import (
 )
 
 from domain.details import DETAIL_TYPES
-from domain.values import Coordinates, RequestMeta, Source, ValidTime
+from domain.incidents import Revision
+from domain.values import Coordinates, Provenance, RequestMeta, Source, ValidTime
 
 
 class DataclassAsDict(Transcoding):
@@ -92,7 +93,9 @@ def _coercer(hint: Any) -> Coercer:
     return lambda value: value
 
 
-VALUE_TYPES: tuple[type[Any], ...] = (Coordinates, ValidTime, Source, RequestMeta, *DETAIL_TYPES)
+VALUE_TYPES: tuple[type[Any], ...] = (
+    Coordinates, ValidTime, Source, RequestMeta, Provenance, Revision, *DETAIL_TYPES,
+)  # fmt: skip
 
 
 def register_value_transcodings(transcoder: JSONTranscoder) -> None:

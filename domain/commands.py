@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.details import Details
-from domain.values import Coordinates, Source, ValidTime
+from domain.values import Coordinates, Provenance, Source, ValidTime
 from domain.vocabulary import ActorKind, PlaceKind
 
 
@@ -51,6 +51,8 @@ class RecordIncident:
     summary: str | None = None
     key: str | None = None
     recorded_by: str | None = None
+    fatalities: int | None = None
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class Confirm:
 
 @dataclass(frozen=True)
 class Amend:
+    """Change when or where an incident happened; and, for a revised row of another dataset,
+    what it was (``details``), who took part (``actors``, beyond those the details name), its
+    sources, summary, fatalities and provenance. Fields left None stay as they are."""
+
     incident: UUID
     reason: str
     valid_time: ValidTime | None = None
@@ -92,6 +98,12 @@ class Amend:
     key: str | None = None
     expected_version: int | None = None
     recorded_by: str | None = None
+    details: Details | None = None
+    actors: tuple[UUID, ...] | None = None
+    sources: tuple[Source, ...] | None = None
+    summary: str | None = None
+    fatalities: int | None = None
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

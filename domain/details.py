@@ -184,17 +184,38 @@ class Advance(Details):
 
 @dataclass(frozen=True)
 class AirStrike(Details):
-    """Strikes flown by ``by``, possibly in support of another actor."""
+    """Strikes flown by ``by``, possibly in support of another actor, at ``target_actor``
+    when it is known who was hit."""
 
     kind: ClassVar = IncidentKind.AIR_STRIKE
-    actor_fields: ClassVar = ("by", "in_support_of")
+    actor_fields: ClassVar = ("by", "in_support_of", "target_actor")
 
     by: UUID
     target: str | None = None
     in_support_of: UUID | None = None
+    target_actor: UUID | None = None
 
     def __post_init__(self) -> None:
         self._coerce_ids()
+        object.__setattr__(self, "target", clean_text(self.target, "target"))
+
+
+@dataclass(frozen=True)
+class Strike(Details):
+    """Remote violence not from the air: shelling, artillery, missiles, explosives; ``means``
+    says which (e.g. ACLED's sub-event type), ``by`` and ``target_actor`` who, when known."""
+
+    kind: ClassVar = IncidentKind.STRIKE
+    actor_fields: ClassVar = ("by", "target_actor")
+
+    by: UUID | None = None
+    means: str | None = None
+    target: str | None = None
+    target_actor: UUID | None = None
+
+    def __post_init__(self) -> None:
+        self._coerce_ids()
+        object.__setattr__(self, "means", clean_text(self.means, "means"))
         object.__setattr__(self, "target", clean_text(self.target, "target"))
 
 
@@ -282,6 +303,22 @@ class Assessment(Details):
             raise InvalidInput("a place assessed as unknown has no holders", field="holders")
 
 
+@dataclass(frozen=True)
+class OtherEvent(Details):
+    """An event no other kind fits, kept rather than dropped: ``category`` says what it is
+    (e.g. "Protests / Peaceful protest"), ``parties`` who took part."""
+
+    kind: ClassVar = IncidentKind.OTHER
+    actor_fields: ClassVar = ("parties",)
+
+    category: str
+    parties: tuple[UUID, ...] = ()
+
+    def __post_init__(self) -> None:
+        self._coerce_ids()
+        object.__setattr__(self, "category", clean_name(self.category, "category"))
+
+
 DETAIL_TYPES: tuple[type[Details], ...] = (
     Capture,
     Withdrawal,
@@ -289,9 +326,11 @@ DETAIL_TYPES: tuple[type[Details], ...] = (
     Clash,
     Advance,
     AirStrike,
+    Strike,
     Statement,
     AnticipatedOperation,
     Assessment,
+    OtherEvent,
 )
 
 # Kinds that decide who holds a place; every other kind leaves control alone.

@@ -31,11 +31,12 @@ from domain.errors import (
     UnknownPlace,
 )
 from domain.identity import actor_id, check_key, incident_id, place_id
-from domain.incidents import Incident
+from domain.incidents import Incident, Revision
 from domain.places import Place, clean_place_fields
 from domain.values import (
     LIST_MAX,
     Coordinates,
+    Provenance,
     RequestMeta,
     Source,
     ValidTime,
@@ -50,6 +51,7 @@ from domain.vocabulary import ActorKind, IncidentKind, PlaceKind
 Outcome = tuple[UUID, int, bool]
 A = TypeVar("A", bound=Aggregate)
 MAX_SOURCES = 20
+MAX_FATALITIES = 1_000_000
 # Statements and forecasts can be about no place in particular; every other kind happens
 # somewhere.
 PLACELESS_KINDS = frozenset({IncidentKind.STATEMENT, IncidentKind.ANTICIPATED_OPERATION})
@@ -197,32 +199,75 @@ def record_incident(unit: Unit, cmd: c.RecordIncident) -> Outcome:
                 f"idempotency key {cmd.key!r} was used for another request", field="key"
             )
         return existing.id, 1, True
-    if not isinstance(cmd.details, Details):
-        raise InvalidInput("details are required", field="details")
+    details = _details(cmd.details)
     valid_time = _valid_time(unit, cmd.valid_time)
-    places = _ids(cmd.places, "places")
-    if not places and cmd.details.kind not in PLACELESS_KINDS:
-        raise InvalidInput(f"a {cmd.details.kind} needs at least one place", field="places")
-    sources = tuple(_source(unit, s) for s in cmd.sources or ())
-    if not sources:
-        raise MissingSource("cite at least one source", field="sources")
-    if len(sources) > MAX_SOURCES:
-        raise InvalidInput(f"at most {MAX_SOURCES} sources", field="sources")
-    for place in (*places, *cmd.details.place_ids()):
-        unit.require(place, Place, UnknownPlace)
-    actors = tuple(dict.fromkeys((*cmd.details.actor_ids(), *_ids(cmd.actors, "actors"))))
-    for actor in actors:
-        unit.require(actor, Actor, UnknownActor)
+    places = _places(unit, details, _ids(cmd.places, "places"))
+    sources = _sources(unit, cmd.sources)
+    actors = _actors(unit, details, _ids(cmd.actors, "actors"))
     incident = Incident(
-        details=cmd.details,
+        details=details,
         valid_time=valid_time,
         place_ids=places,
         actor_ids=actors,
         sources=sources,
         summary=clean_text(cmd.summary, "summary"),
         meta=meta,
+        fatalities=_fatalities(cmd.fatalities),
+        provenance=_provenance(cmd.provenance),
     )
     return unit.add(incident)
+
+
+def _details(value: Any) -> Details:
+    if not isinstance(value, Details):
+        raise InvalidInput("details are required", field="details")
+    return value
+
+
+def _places(unit: Unit, details: Details, places: tuple[UUID, ...]) -> tuple[UUID, ...]:
+    """The incident's places, which its kind may require, and every place its details name:
+    all registered."""
+    if not places and details.kind not in PLACELESS_KINDS:
+        raise InvalidInput(f"a {details.kind} needs at least one place", field="places")
+    for place in (*places, *details.place_ids()):
+        unit.require(place, Place, UnknownPlace)
+    return places
+
+
+def _sources(unit: Unit, values: Iterable[Any] | None) -> tuple[Source, ...]:
+    sources = tuple(_source(unit, s) for s in values or ())
+    if not sources:
+        raise MissingSource("cite at least one source", field="sources")
+    if len(sources) > MAX_SOURCES:
+        raise InvalidInput(f"at most {MAX_SOURCES} sources", field="sources")
+    return sources
+
+
+def _actors(unit: Unit, details: Details, others: tuple[UUID, ...]) -> tuple[UUID, ...]:
+    """Everyone the incident involves: those its details name, then the others; all
+    registered."""
+    actors = tuple(dict.fromkeys((*details.actor_ids(), *others)))
+    if len(actors) > LIST_MAX:
+        raise InvalidInput(f"an incident involves at most {LIST_MAX} actors", field="actors")
+    for actor in actors:
+        unit.require(actor, Actor, UnknownActor)
+    return actors
+
+
+def _fatalities(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FATALITIES:
+        raise InvalidInput(
+            f"fatalities is a whole number from 0 to {MAX_FATALITIES:,}", field="fatalities"
+        )
+    return value
+
+
+def _provenance(value: Any) -> Provenance | None:
+    if value is not None and not isinstance(value, Provenance):
+        raise InvalidInput("provenance must be a dataset's record", field="provenance")
+    return value
 
 
 def correct(unit: Unit, cmd: c.Correction) -> Outcome:
@@ -257,14 +302,27 @@ def _confirm(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> Non
 
 def _amend(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
     valid_time = None if cmd.valid_time is None else _valid_time(unit, cmd.valid_time)
+    details = incident.details if cmd.details is None else _details(cmd.details)
     places = None if cmd.places is None else _ids(cmd.places, "places")
-    if places is not None:
-        if not places and incident.kind not in PLACELESS_KINDS:
-            raise InvalidInput(f"a {incident.kind} needs at least one place", field="places")
-        for place in places:
-            unit.require(place, Place, UnknownPlace)
+    if places is not None or cmd.details is not None:
+        _places(unit, details, incident.place_ids if places is None else places)
+    actors = None
+    if cmd.details is not None or cmd.actors is not None:
+        named = set(incident.details.actor_ids())
+        others = tuple(a for a in incident.actor_ids if a not in named)
+        if cmd.actors is not None:
+            others = _ids(cmd.actors, "actors")
+        actors = _actors(unit, details, others)
+    revision = Revision(
+        details=None if cmd.details is None else details,
+        actor_ids=actors,
+        sources=None if cmd.sources is None else _sources(unit, cmd.sources),
+        summary=clean_text(cmd.summary, "summary"),
+        fatalities=_fatalities(cmd.fatalities),
+        provenance=_provenance(cmd.provenance),
+    )
     source = None if cmd.source is None else _source(unit, cmd.source)
-    incident.amend(valid_time, places, _reason(cmd.reason), source, meta)
+    incident.amend(valid_time, places, _reason(cmd.reason), source, meta, revision)
 
 
 def _retract(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:

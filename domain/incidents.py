@@ -8,6 +8,7 @@ the incident can be rebuilt from its history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.details import Details
 from domain.errors import IdempotencyKeyReused, InvalidCorrection
 from domain.identity import incident_id
-from domain.values import RequestMeta, Source, ValidTime
+from domain.values import Provenance, RequestMeta, Source, ValidTime
 from domain.vocabulary import ClaimStatus, IncidentKind
 
 #: Events one incident may have (its recording and its corrections), and sources it may cite
@@ -24,6 +25,36 @@ from domain.vocabulary import ClaimStatus, IncidentKind
 #: a report is a new incident.
 MAX_INCIDENT_EVENTS = 101
 MAX_INCIDENT_SOURCES = 50
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What an amendment changes beyond the time and the places (a dataset's revised row):
+    each field given replaces the incident's; None leaves it as it is. ``changes`` keeps
+    only what differs, so an amendment records what it changed and nothing else."""
+
+    details: Details | None = None
+    actor_ids: tuple[UUID, ...] | None = None
+    sources: tuple[Source, ...] | None = None
+    summary: str | None = None
+    fatalities: int | None = None
+    provenance: Provenance | None = None
+
+    FIELDS: ClassVar = ("details", "actor_ids", "sources", "summary", "fatalities", "provenance")
+
+    def changes(self, incident: Incident) -> Revision | None:
+        changed = {
+            name: getattr(self, name)
+            for name in self.FIELDS
+            if getattr(self, name) is not None and getattr(self, name) != getattr(incident, name)
+        }
+        return Revision(**changed) if changed else None
+
+    def apply(self, incident: Incident) -> None:
+        for name in self.FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                setattr(incident, name, value)
 
 
 @dataclass(frozen=True)
@@ -49,7 +80,11 @@ class Incident(Aggregate):
         sources: tuple[Source, ...],
         summary: str | None,
         meta: RequestMeta,
+        fatalities: int | None = None,
+        provenance: Provenance | None = None,
     ) -> None:
+        self.fatalities = fatalities
+        self.provenance = provenance
         self.details = details
         self.valid_time = valid_time
         self.place_ids = tuple(place_ids)
@@ -145,18 +180,21 @@ class Incident(Aggregate):
         reason: str,
         source: Source | None,
         meta: RequestMeta,
+        revision: Revision | None = None,
     ) -> None:
         self.check_open()
         new_time = valid_time is not None and valid_time != self.valid_time
         new_places = place_ids is not None and tuple(place_ids) != self.place_ids
-        if not (new_time or new_places):
-            raise InvalidCorrection("an amendment must change the time or the places")
+        changed = None if revision is None else revision.changes(self)
+        if not (new_time or new_places or changed):
+            raise InvalidCorrection("an amendment must change something")
         self._amend(
             valid_time=valid_time,
             place_ids=place_ids,
             reason=reason,
             source=source,
             meta=meta,
+            **({} if changed is None else {"revision": changed}),
         )
 
     def retract(self, reason: str, source: Source | None, meta: RequestMeta) -> None:
@@ -200,11 +238,14 @@ class Incident(Aggregate):
         reason: str,
         source: Source | None,
         meta: RequestMeta,
+        revision: Revision | None = None,
     ) -> None:
         if valid_time is not None:
             self.valid_time = valid_time
         if place_ids is not None:
             self.place_ids = tuple(place_ids)
+        if revision is not None:
+            revision.apply(self)
         self._remember(meta)
 
     @event("Retracted")

@@ -227,3 +227,38 @@ class RequestMeta:
     recorded_by: str | None = None
     key: str | None = None
     fingerprint: str | None = None
+
+
+PROVENANCE_ATTRIBUTES_MAX = 60
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a record came from when it came from another dataset: the dataset, the record's
+    id and revision there (ACLED's ``event_id_cnty`` and ``timestamp``), and the dataset's
+    own columns that Frontline has no field for, as given (name, value), so an export can
+    give them back."""
+
+    dataset: str
+    record_id: str
+    revision: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dataset", clean_name(self.dataset, "provenance.dataset"))
+        object.__setattr__(self, "record_id", clean_name(self.record_id, "provenance.recordId"))
+        if self.revision is not None:
+            object.__setattr__(self, "revision", clean_name(self.revision, "provenance.revision"))
+        pairs = tuple((str(k), "" if v is None else str(v)) for k, v in self.attributes)
+        if len(pairs) > PROVENANCE_ATTRIBUTES_MAX:
+            raise InvalidInput(
+                f"provenance holds at most {PROVENANCE_ATTRIBUTES_MAX} attributes",
+                field="provenance.attributes",
+            )
+        for name, value in pairs:
+            clean_name(name, "provenance.attributes")
+            clean_text(value, "provenance.attributes")
+        object.__setattr__(self, "attributes", pairs)
+
+    def attribute(self, name: str) -> str | None:
+        return next((v for k, v in self.attributes if k == name), None)

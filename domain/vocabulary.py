@@ -61,11 +61,13 @@ class IncidentKind(StrEnum):
     CLASH = "clash"
     ADVANCE = "advance"
     AIR_STRIKE = "air_strike"
+    STRIKE = "strike"  # shelling, artillery, missiles, explosives: remote violence not from the air
     STATEMENT = "statement"
     ANTICIPATED_OPERATION = "anticipated_operation"
     # Not an event but an observation of a state ("as of T, P is held by A"): see
     # domain.details.Assessment and rule 8 of domain.control.
     ASSESSMENT = "assessment"
+    OTHER = "other"  # an event no other kind fits (e.g. ACLED's protests, arrests, agreements)
 
 
 class AircraftOutcome(StrEnum):

@@ -18,7 +18,7 @@ from domain.details import TERRITORIAL_KINDS
 from domain.incidents import Incident
 from domain.places import Place
 from readmodel.control import fact_from_row, revise, row_from_record
-from readmodel.entries import entry_record
+from readmodel.entries import Amendable, entry_record
 from readmodel.events import LoggedEvent, decode, replay_aggregate
 from readmodel.memory import IncidentEntry, Memory, PlaceTimeline
 from readmodel.writer import BatchWriter
@@ -91,7 +91,7 @@ def _apply_incident(
     else:
         entry = incidents[event.originator_id]
         # Captured first: mutate changes the aggregate in place.
-        before = (entry.incident.valid_time, entry.incident.place_ids)
+        before = Amendable.of(entry.incident)
         entry.incident = event.mutate(entry.incident)
         writer.entry(entry_record(logged, before))
     writer.incident(entry, logged.position)

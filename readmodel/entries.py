@@ -8,6 +8,7 @@ read from the database and one read from a subscription's ring are the same item
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,22 @@ from domain.values import ValidTime
 from readmodel.events import LoggedEvent
 from readmodel.jsonable import dumps
 
-Amendable = tuple[ValidTime, tuple[UUID, ...]]  # an incident's valid time and places
+#: What an amendment may revise beyond the time and places (domain.incidents.Revision).
+REVISABLE = ("details", "actor_ids", "sources", "summary", "fatalities")
+
+
+@dataclass(frozen=True)
+class Amendable:
+    """An incident's values an amendment may change, as they stood before it."""
+
+    valid_time: ValidTime
+    place_ids: tuple[UUID, ...]
+    revisable: dict[str, Any]
+
+    @classmethod
+    def of(cls, incident: Any) -> Amendable:
+        revisable = {name: getattr(incident, name) for name in REVISABLE}
+        return cls(incident.valid_time, incident.place_ids, revisable)
 
 
 def entry_record(logged: LoggedEvent, before: Amendable | None = None) -> tuple[Any, ...]:
@@ -26,14 +42,17 @@ def entry_record(logged: LoggedEvent, before: Amendable | None = None) -> tuple[
     source = getattr(event, "source", None)
     amended_from = amended_to = None
     if logged.name == "Incident.Amended" and before is not None:
-        time, places = before
-        amended_from = dumps(_amendable(time, places))
-        amended_to = dumps(
-            _amendable(
-                event.valid_time or time,
-                places if event.place_ids is None else tuple(event.place_ids),
-            )
-        )
+        places = before.place_ids if event.place_ids is None else tuple(event.place_ids)
+        old = _amendable(before.valid_time, before.place_ids)
+        new = _amendable(event.valid_time or before.valid_time, places)
+        revision = getattr(event, "revision", None)
+        for name in REVISABLE:
+            value = None if revision is None else getattr(revision, name)
+            if value is not None:  # revised: the old and the new value of each field
+                old[name], new[name] = before.revisable[name], value
+                if name == "details":
+                    old["kind"], new["kind"] = before.revisable[name].kind, value.kind
+        amended_from, amended_to = dumps(old), dumps(new)
     return (
         logged.position,
         logged.recorded_at,

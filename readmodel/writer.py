@@ -18,13 +18,16 @@ from readmodel.memory import IncidentEntry, Row
 UPSERT_INCIDENT = """
 INSERT INTO {s}.incidents AS i (id, kind, status, valid_from, valid_to, precision, place_ids,
     actor_ids, summary, details, sources, recorded_by, recorded_position, recorded_at,
-    updated_position, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16)
+    updated_position, version, fatalities, provenance)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16,
+        $17, $18::jsonb)
 ON CONFLICT (id) DO UPDATE SET
-    status = excluded.status, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
-    precision = excluded.precision, place_ids = excluded.place_ids,
+    kind = excluded.kind, status = excluded.status, valid_from = excluded.valid_from,
+    valid_to = excluded.valid_to, precision = excluded.precision, place_ids = excluded.place_ids,
+    actor_ids = excluded.actor_ids, summary = excluded.summary, details = excluded.details,
     sources = excluded.sources, updated_position = excluded.updated_position,
-    version = excluded.version
+    version = excluded.version, fatalities = excluded.fatalities,
+    provenance = excluded.provenance
 """
 DELETE_FACTS = "DELETE FROM {s}.place_facts WHERE incident_id = ANY($1::uuid[])"
 FACT_COLUMNS = (
@@ -40,7 +43,7 @@ CONTROL_COLUMNS = (
 VERSION_COLUMNS = (
     "id", "kind", "status", "valid_from", "valid_to", "precision", "place_ids", "actor_ids",
     "summary", "details", "sources", "recorded_by", "recorded_position", "recorded_at",
-    "updated_position", "version",
+    "updated_position", "version", "fatalities", "provenance",
 )  # fmt: skip
 ENTRY_COLUMNS = (
     "position", "recorded_at", "type", "aggregate_id", "aggregate_version", "recorded_by",
@@ -168,6 +171,7 @@ def _incident_args(entry: IncidentEntry, position: int) -> tuple[Any, ...]:
         time.precision.value, list(incident.place_ids), list(incident.actor_ids),
         incident.summary, dumps(incident.details), dumps(sources), incident.meta.recorded_by,
         entry.recorded_position, entry.recorded_at, position, incident.version,
+        incident.fatalities, None if incident.provenance is None else dumps(incident.provenance),
     )  # fmt: skip
 
 

@@ -49,7 +49,7 @@ from api.graphql.introspection_cost import introspection_cost
 from api.graphql.mutation import MAX_BATCH
 from api.graphql.types.common import MAX_PAGE
 from domain.incidents import MAX_INCIDENT_EVENTS, MAX_INCIDENT_SOURCES
-from domain.values import LIST_MAX
+from domain.values import LIST_MAX, PROVENANCE_ATTRIBUTES_MAX
 from domain.vocabulary import AircraftOutcome
 
 TOO_COSTLY: Final = "QUERY_TOO_COSTLY"
@@ -59,6 +59,7 @@ UNPAGED_LIST: Final = 100
 LIST_CAPS: Final[dict[str, int]] = {
     "Incident.sources": MAX_INCIDENT_SOURCES,
     "Incident.history": MAX_INCIDENT_EVENTS,
+    "Provenance.attributes": PROVENANCE_ATTRIBUTES_MAX,
     "AircraftTally.lost": len(AircraftOutcome),
     "AircraftTally.downed": len(AircraftOutcome),
     **dict.fromkeys(
@@ -69,6 +70,7 @@ LIST_CAPS: Final[dict[str, int]] = {
             "CaptureDetails.by",
             "ClashDetails.parties",
             "AssessmentDetails.holders",
+            "OtherEventDetails.parties",
             "Actor.aliases",
             "Actor.coalitions",
             "Place.aliases",

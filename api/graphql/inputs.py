@@ -62,6 +62,9 @@ class IncidentFilter:
     tiers: list[AssessmentTier] | None = strawberry.field(
         default=None, description="Only assessments of these tiers."
     )
+    min_fatalities: int | None = strawberry.field(
+        default=None, description="Only incidents reporting at least this many deaths."
+    )
     actor: str | None = strawberry.field(default=None, description="Slug or id.")
     place: str | None = strawberry.field(default=None, description="Slug or id.")
     area: AreaInput | None = None
@@ -74,6 +77,7 @@ class IncidentFilter:
             "kinds": self.kinds,
             "statuses": self.statuses,
             "tiers": self.tiers,
+            "min_fatalities": self.min_fatalities,
             "actor": None if self.actor is None else ids.actor_ref(self.actor),
             "place": None if self.place is None else ids.place_ref(self.place),
             "governorate": self.governorate,

@@ -31,10 +31,12 @@ from api.graphql.write_inputs import (
     ClashInput,
     CorrectionInput,
     IncidentInput,
+    OtherEventInput,
     RegisterActorInput,
     RegisterPlaceInput,
     SourceInput,
     StatementInput,
+    StrikeInput,
     WithdrawalInput,
 )
 from domain import commands as c
@@ -166,6 +168,8 @@ class BatchCommand:
     statement: StatementItem | None = strawberry.UNSET
     anticipated_operation: AnticipatedOperationItem | None = strawberry.UNSET
     assessment: AssessmentItem | None = strawberry.UNSET
+    strike: StrikeItem | None = strawberry.UNSET
+    other_event: OtherEventItem | None = strawberry.UNSET
 
     def command(self, recorded_by: str) -> c.Command:
         for name in ("register_place", "register_actor"):
@@ -174,7 +178,7 @@ class BatchCommand:
                 return value.command()  # type: ignore[no-any-return]
         for name in (
             "capture", "withdrawal", "aircraft_loss", "clash", "advance", "air_strike",
-            "statement", "anticipated_operation", "assessment",
+            "statement", "anticipated_operation", "assessment", "strike", "other_event",
         ):  # fmt: skip
             item = getattr(self, name)
             if item:
@@ -234,6 +238,18 @@ class AnticipatedOperationItem:
 class AssessmentItem:
     incident: IncidentInput
     details: AssessmentInput
+
+
+@strawberry.input
+class StrikeItem:
+    incident: IncidentInput
+    details: StrikeInput
+
+
+@strawberry.input
+class OtherEventItem:
+    incident: IncidentInput
+    details: OtherEventInput
 
 
 def _incident_id(info: Info, base: CorrectionInput) -> UUID:
@@ -296,6 +312,25 @@ class Mutation:
     )
     async def record_air_strike(
         self, info: Info, incident: IncidentInput, details: AirStrikeInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Shelling, artillery, missiles or explosives: remote violence, not from the "
+        "air.",
+    )
+    async def record_strike(
+        self, info: Info, incident: IncidentInput, details: StrikeInput
+    ) -> Payload:
+        return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="An event no other kind fits (a protest, an arrest, an agreement…).",
+    )
+    async def record_other_event(
+        self, info: Info, incident: IncidentInput, details: OtherEventInput
     ) -> Payload:
         return (await _execute(info, [incident.command(details.details(), _by(info))]))[0]
 

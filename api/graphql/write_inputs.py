@@ -90,6 +90,9 @@ class IncidentInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Retrying with the same key returns the first incident."
     )
+    fatalities: int | None = strawberry.field(
+        default=None, description="Deaths reported (0 to 1,000,000)."
+    )
 
     def command(self, details: d.Details, recorded_by: str | None) -> c.RecordIncident:
         return c.RecordIncident(
@@ -101,6 +104,7 @@ class IncidentInput:
             summary=self.summary,
             key=self.idempotency_key,
             recorded_by=recorded_by,
+            fatalities=self.fatalities,
         )
 
 
@@ -178,13 +182,42 @@ class AirStrikeInput:
     by: str
     target: str | None = None
     in_support_of: str | None = None
+    target_actor: str | None = None
 
     def details(self) -> d.Details:
         return d.AirStrike(
             by=ids.actor_ref(self.by, "by"),
             target=self.target,
             in_support_of=_actor(self.in_support_of, "inSupportOf"),  # type: ignore[arg-type]
+            target_actor=_actor(self.target_actor, "targetActor"),  # type: ignore[arg-type]
         )
+
+
+@strawberry.input
+class StrikeInput:
+    by: str | None = None
+    means: str | None = strawberry.field(
+        default=None, description="Shelling, artillery, a missile, an IED…"
+    )
+    target: str | None = None
+    target_actor: str | None = None
+
+    def details(self) -> d.Details:
+        return d.Strike(
+            by=_actor(self.by, "by"),  # type: ignore[arg-type]
+            means=self.means,
+            target=self.target,
+            target_actor=_actor(self.target_actor, "targetActor"),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.input
+class OtherEventInput:
+    category: str = strawberry.field(description="What it was, e.g. 'Protests / Riot'.")
+    parties: list[str] = strawberry.field(default_factory=list)
+
+    def details(self) -> d.Details:
+        return d.OtherEvent(category=self.category, parties=_actors(self.parties, "parties"))  # type: ignore[arg-type]
 
 
 @strawberry.input
@@ -302,6 +335,8 @@ class AmendInput:
     occurred_until: datetime | None = None
     places: list[str] | None = None
     source: SourceInput | None = None
+    fatalities: int | None = None
+    summary: str | None = None
 
     def command(self, base: CorrectionInput, recorded_by: str | None, key_scope: str) -> c.Amend:
         valid_time = (
@@ -318,6 +353,8 @@ class AmendInput:
             key=base.idempotency_key,
             expected_version=base.expected_version,
             recorded_by=recorded_by,
+            fatalities=self.fatalities,
+            summary=self.summary,
         )
 
 

@@ -41,6 +41,7 @@ ORDER_BY: Final = {
     FeedOrder.LOG: "i.recorded_position ASC",
 }
 OF_KINDS: Final = "i.kind = ANY({0}::text[])"
+AT_LEAST_FATALITIES: Final = "i.fatalities >= {0}::integer"
 OF_TIERS: Final = "i.kind = 'assessment' AND i.details->>'tier' = ANY({0}::text[])"
 WITH_STATUSES: Final = "i.status = ANY({0}::text[])"
 INVOLVING_ACTOR: Final = "i.actor_ids @> ARRAY[{0}::uuid]"
@@ -117,6 +118,7 @@ async def incident_feed(
     valid_to: datetime | None = None,
     statuses: Iterable[ClaimStatus | str] | None = None,
     tiers: Iterable[AssessmentTier | str] | None = None,
+    min_fatalities: int | None = None,
     order: FeedOrder | str = FeedOrder.RECENT,
     after: str | None = None,
     limit: int = 50,
@@ -124,7 +126,8 @@ async def incident_feed(
     """Incidents matching every filter given, one page at a time.
 
     ``kinds`` defaults to every kind but assessments (``shown_kinds``); ``tiers`` keeps only
-    assessments of those tiers.
+    assessments of those tiers; ``min_fatalities`` incidents reporting at least that many
+    deaths.
     ``actor``: the actor is named anywhere in the incident; ``place``: among its places;
     ``bbox``/``near``/``governorate``: at least one of its places lies there. The window
     [``valid_from``, ``valid_to``) keeps incidents whose possible time meets it. Retracted
@@ -138,6 +141,8 @@ async def incident_feed(
     q.where(OF_KINDS, [k.value for k in shown_kinds(kinds, tiers)])
     if tiers is not None:
         q.where(OF_TIERS, [AssessmentTier(t).value for t in tiers])
+    if min_fatalities is not None:
+        q.where(AT_LEAST_FATALITIES, min_fatalities)
     if statuses is not None:
         q.where(WITH_STATUSES, [ClaimStatus(s).value for s in statuses])
     if actor is not None:

@@ -178,6 +178,7 @@ def incident_matcher(
     kinds: Iterable[IncidentKind | str] | None = None,
     statuses: Iterable[ClaimStatus | str] | None = None,
     tiers: Iterable[AssessmentTier | str] | None = None,
+    min_fatalities: int | None = None,
     actor: UUID | None = None,
     place: UUID | None = None,
     bbox: BBox | None = None,
@@ -200,6 +201,10 @@ def incident_matcher(
         return (
             row.kind in kind_set
             and (tier_set is None or row.details.get("tier") in tier_set)
+            and (
+                min_fatalities is None
+                or (row.fatalities is not None and row.fatalities >= min_fatalities)
+            )
             and (status_set is None or row.status in status_set)
             and (actor is None or actor in row.actor_ids)
             and (place is None or place in row.place_ids)

@@ -160,6 +160,8 @@ class IncidentRow:
     recorded_at: datetime
     updated_position: int
     version: int
+    fatalities: int | None = None
+    provenance: Mapping[str, Any] | None = None  # dataset, record_id, revision, attributes
 
 
 def _json(value: Any) -> Any:
@@ -242,4 +244,6 @@ def incident_from_row(row: Any) -> IncidentRow:
         recorded_at=row["recorded_at"],
         updated_position=row["updated_position"],
         version=row["version"],
+        fatalities=row["fatalities"],
+        provenance=None if row["provenance"] is None else _json(row["provenance"]),
     )

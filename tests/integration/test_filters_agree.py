@@ -17,7 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.application import Frontline
+from domain.details import Clash
+from domain.identity import actor_id, place_id
+from domain.values import Source, ValidTime
 from domain.vocabulary import AssessmentTier, ClaimStatus, IncidentKind
 from frontline.baseline import Defaults, Row, baseline_commands, read_rows
 from frontline.database import eventsourcing_env
@@ -51,6 +55,14 @@ def sample(postgres_dsn: str) -> Iterator[tuple[str, list[NewIncident]]]:
             ]
             commands, _ = baseline_commands(tiered, "filters", Defaults(), app.exists)
             app.execute_batch(commands)
+            app.execute_batch([  # clashes that report deaths, and one that reports none
+                c.RecordIncident(
+                    Clash(parties=(actor_id("hts"), actor_id("syrian-arab-army"))),
+                    ValidTime(T0 + timedelta(days=n), "day"), (place_id("hama"),),
+                    (Source("Wire"),), fatalities=None if n == 4 else n,
+                )
+                for n in range(5)
+            ])  # fmt: skip
         finally:
             app.close()
         yield dsn, asyncio.run(_projected_incidents(dsn))
@@ -83,6 +95,7 @@ def filters(incidents: list[NewIncident]) -> st.SearchStrategy[dict[str, Any]]:
             "kinds": st.lists(st.sampled_from(list(IncidentKind)), min_size=1, unique=True),
             "statuses": st.lists(st.sampled_from(list(ClaimStatus)), min_size=1, unique=True),
             "tiers": st.lists(st.sampled_from(list(AssessmentTier)), min_size=1, unique=True),
+            "min_fatalities": st.integers(0, 3),
             "actor": st.sampled_from(actors),
             "place": st.sampled_from(places),
             "governorate": st.sampled_from(governorates),

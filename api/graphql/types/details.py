@@ -131,6 +131,35 @@ class AirStrikeDetails:
     async def in_support_of(self, info: Info) -> ActorType | None:
         return await actor(info, self.raw.get("in_support_of"))
 
+    @strawberry.field(description="Who was hit, when known.")
+    async def target_actor(self, info: Info) -> ActorType | None:
+        return await actor(info, self.raw.get("target_actor"))
+
+
+@strawberry.type(description="Remote violence not from the air (shelling, missiles, IEDs).")
+class StrikeDetails:
+    raw: strawberry.Private[Mapping[str, Any]]
+    means: str | None
+    target: str | None
+
+    @strawberry.field
+    async def by(self, info: Info) -> ActorType | None:
+        return await actor(info, self.raw.get("by"))
+
+    @strawberry.field(description="Who was hit, when known.")
+    async def target_actor(self, info: Info) -> ActorType | None:
+        return await actor(info, self.raw.get("target_actor"))
+
+
+@strawberry.type(description="An event no other kind fits, kept with what it was.")
+class OtherEventDetails:
+    raw: strawberry.Private[Mapping[str, Any]]
+    category: str
+
+    @strawberry.field
+    async def parties(self, info: Info) -> list[ActorType]:
+        return await actors(info, self.raw.get("parties") or [])
+
 
 @strawberry.type(description="What someone said on the record, kept as what was said.")
 class StatementDetails:
@@ -182,7 +211,9 @@ IncidentDetails = Annotated[
     | AirStrikeDetails
     | StatementDetails
     | AnticipatedOperationDetails
-    | AssessmentDetails,
+    | AssessmentDetails
+    | StrikeDetails
+    | OtherEventDetails,
     strawberry.union("IncidentDetails"),
 ]
 
@@ -214,6 +245,10 @@ _BUILDERS: dict[IncidentKind, Callable[[Mapping[str, Any]], Any]] = {
         raw=raw, speaker=raw["speaker"], quote=raw["quote"], channel=v.Channel(raw["channel"])
     ),
     IncidentKind.ANTICIPATED_OPERATION: _anticipated,
+    IncidentKind.STRIKE: lambda raw: StrikeDetails(
+        raw=raw, means=raw.get("means"), target=raw.get("target")
+    ),
+    IncidentKind.OTHER: lambda raw: OtherEventDetails(raw=raw, category=raw["category"]),
     IncidentKind.ASSESSMENT: lambda raw: AssessmentDetails(
         raw=raw, status=v.AssessedStatus(raw["status"]), tier=v.AssessmentTier(raw["tier"])
     ),

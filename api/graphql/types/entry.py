@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
+from strawberry.scalars import JSON
 
 from api.graphql import ids
 from api.graphql.context import Info
@@ -25,21 +26,33 @@ ActorType = Annotated["Actor", strawberry.lazy("api.graphql.types.actor")]
 PlaceType = Annotated["Place", strawberry.lazy("api.graphql.types.place")]
 
 
-@strawberry.type(description="What an amendment may change: when, and where.")
+@strawberry.type(
+    description="What an amendment may change: when, and where; and for a revised dataset "
+    "row, the fields it revised (null: not revised by this amendment)."
+)
 class AmendableValues:
     occurred_at: datetime
     occurred_until: datetime | None
     precision: TimePrecision
     place_ids: strawberry.Private[tuple[UUID, ...]]
+    kind: IncidentKind | None
+    summary: str | None
+    fatalities: int | None
+    details: JSON | None = strawberry.field(description="The details as stored, when revised.")
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> AmendableValues:
         until = raw.get("occurred_until")
+        details = raw.get("details")
         return cls(
             occurred_at=datetime.fromisoformat(raw["occurred_at"]),
             occurred_until=None if until is None else datetime.fromisoformat(until),
             precision=TimePrecision(raw["precision"]),
             place_ids=tuple(UUID(p) for p in raw["place_ids"]),
+            kind=None if raw.get("kind") is None else IncidentKind(raw["kind"]),
+            summary=raw.get("summary"),
+            fatalities=raw.get("fatalities"),
+            details=None if details is None else JSON(details),
         )
 
     @strawberry.field

@@ -68,6 +68,32 @@ class Source:
         return await actor(info, self.raw.get("speaker_actor_id"))
 
 
+@strawberry.type(description="A dataset's own column of a record, as the dataset gave it.")
+class DatasetAttribute:
+    name: str
+    value: str
+
+
+@strawberry.type(
+    description="Where a record came from when it came from another dataset (e.g. ACLED): "
+    "the record's id and revision there, and the dataset's columns Frontline has no field for."
+)
+class Provenance:
+    dataset: str
+    record_id: str
+    revision: str | None
+    attributes: list[DatasetAttribute]
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Provenance:
+        return cls(
+            dataset=raw["dataset"],
+            record_id=raw["record_id"],
+            revision=raw.get("revision"),
+            attributes=[DatasetAttribute(name=k, value=v) for k, v in raw.get("attributes", [])],
+        )
+
+
 @strawberry.type(description="One entry of an incident's provenance: recorded, then corrected.")
 class IncidentEvent:
     type: str = strawberry.field(
@@ -112,6 +138,10 @@ class Incident(Node):
     recorded_position: int = strawberry.field(description="Log position of its first record.")
     recorded_at: datetime
     version: int
+    fatalities: int | None = strawberry.field(description="Deaths reported, when given.")
+    provenance: Provenance | None = strawberry.field(
+        description="The dataset record it came from, if any."
+    )
     row: strawberry.Private[q.IncidentRow]
 
     @classmethod
@@ -130,6 +160,8 @@ class Incident(Node):
             recorded_position=row.recorded_position,
             recorded_at=row.recorded_at,
             version=row.version,
+            fatalities=row.fatalities,
+            provenance=None if row.provenance is None else Provenance.from_json(row.provenance),
             row=row,
         )
 
