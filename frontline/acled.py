@@ -34,7 +34,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -180,9 +180,10 @@ def slugify(text: str) -> str:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def read_acled(text: str) -> Iterator[AcledRow]:
-    """The rows of a CSV in ACLED's layout, each with its line number (1 is the header)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def read_acled(source: str | Iterable[str]) -> Iterator[AcledRow]:
+    """The rows of a CSV in ACLED's layout (text, or a file opened with ``newline=""``),
+    each with its line number (1 is the header); read as they are iterated."""
+    reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -201,9 +202,9 @@ def read_acled(text: str) -> Iterator[AcledRow]:
         raise AcledError(f"line {reader.line_num}: not CSV: {error}") from None
 
 
-def read_deletions(text: str) -> Iterator[tuple[int, str, str]]:
+def read_deletions(source: str | Iterable[str]) -> Iterator[tuple[int, str, str]]:
     """(line, event_id_cnty, deleted_timestamp) of ACLED's list of deleted events."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

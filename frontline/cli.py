@@ -21,6 +21,7 @@ from domain.application import Frontline
 from domain.errors import DomainError
 from domain.places import Place
 from domain.vocabulary import AssessmentTier
+from frontline.acled_cli import import_acled
 from frontline.backup import BackupError, export_head, export_log, import_log
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
 from frontline.baseline import (
@@ -453,3 +454,6 @@ def _with_connection(action: Callable[[Any], Awaitable[T]]) -> T:
             await conn.close()
 
     return asyncio.run(run())
+
+
+main.add_command(import_acled)

@@ -95,8 +95,8 @@ def _apply_incident(
         entry.incident = event.mutate(entry.incident)
         writer.entry(entry_record(logged, before))
     writer.incident(entry, logged.position)
-    if entry.incident.kind not in TERRITORIAL_KINDS:
-        return
+    if entry.incident.kind not in TERRITORIAL_KINDS and not entry.facts:
+        return  # never decided control (an amendment may have just made it stop)
     old, new = entry.facts, facts_of(entry.incident, entry.recorded_position)
     if old == new:
         return

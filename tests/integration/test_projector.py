@@ -12,11 +12,12 @@ import pytest
 
 from domain import commands as c
 from domain.application import Frontline
-from domain.details import AircraftLoss, Assessment, Capture, Withdrawal
+from domain.details import AircraftLoss, Assessment, Capture, Clash, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
 from frontline.database import eventsourcing_env
 from readmodel.projector import Projector, catch_up, project_batch, projected_position
+from readmodel.queries import control_at
 from readmodel.rebuild import rebuild
 
 T0 = datetime(2024, 12, 1, tzinfo=UTC)
@@ -269,3 +270,22 @@ async def test_a_hand_over_is_logged_once_and_a_late_report_of_the_past_is_not(
     ]
     assert [r["evidence"] for r in rows] == [[taken.id], [retaken.id]]
     assert [r["position"] for r in rows] == [taken.position, retaken.position]
+
+
+async def test_an_amendment_that_makes_a_capture_a_clash_stops_it_deciding_control(
+    app: Frontline, db_pool: Any
+) -> None:
+    seed_world(app)
+    taken = capture(app, "hts", "saa", ("hama",), T0 + timedelta(days=4))
+    async with db_pool.acquire() as conn:
+        await catch_up(conn)
+        assert await control_at(conn, place_id("hama"), T0 + timedelta(days=5)) is not None
+        app.execute(
+            c.Amend(taken.id, "recoded", details=Clash(parties=(actor_id("hts"), actor_id("saa"))))
+        )
+        await catch_up(conn)
+        assert await control_at(conn, place_id("hama"), T0 + timedelta(days=5)) is None
+        assert await conn.fetchval("SELECT count(*) FROM rm.place_facts") == 0
+        incremental = await snapshot(conn)
+        await rebuild(conn)
+        assert await snapshot(conn) == incremental
