@@ -84,7 +84,8 @@ class Frontline(Application[UUID]):
             )
             outcomes = [handle(unit, command) for command in commands]
             try:
-                recordings = self.save(*unit.changed())
+                changed = unit.changed()
+                recordings = self.save(*changed)
             except RecordConflictError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise ConcurrencyConflict(
@@ -92,6 +93,9 @@ class Frontline(Application[UUID]):
                     ) from None
                 time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 5)))  # noqa: S311
                 continue
+            # What this batch registered is now in the log: later batches need not read it.
+            for aggregate in changed:
+                self.know(aggregate.id, type(aggregate))
             positions = {
                 (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
                 for r in recordings

@@ -9,6 +9,7 @@ a retry lands on the same aggregate instead of creating a second one.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from uuid import UUID, uuid4, uuid5
 
 from domain.errors import InvalidInput
@@ -30,10 +31,14 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+# Cached: an import names the same few thousand places and actors in every row (uuid5 and the
+# slug check were 7% of an ACLED import, profile).
+@lru_cache(maxsize=65_536)
 def place_id(slug: str) -> UUID:
     return uuid5(NAMESPACE, f"place/{check_slug(slug)}")
 
 
+@lru_cache(maxsize=65_536)
 def actor_id(slug: str) -> UUID:
     return uuid5(NAMESPACE, f"actor/{check_slug(slug)}")
 

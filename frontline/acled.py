@@ -37,6 +37,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 from uuid import UUID
 
@@ -44,7 +45,14 @@ from domain.details import AirStrike, Assessment, Capture, Clash, Details, Other
 from domain.errors import DomainError
 from domain.identity import actor_id
 from domain.values import TEXT_MAX, Coordinates, Provenance, Source, ValidTime
-from domain.vocabulary import ActorKind, AssessedStatus, PlaceKind, SpeakerRole, TimePrecision
+from domain.vocabulary import (
+    ActorKind,
+    AssessedStatus,
+    IncidentKind,
+    PlaceKind,
+    SpeakerRole,
+    TimePrecision,
+)
 
 DATASET: Final = "acled"
 #: ACLED's export layout, in its order (what ``export --format acled-csv`` writes first).
@@ -170,6 +178,7 @@ class Mapped:
     extra_actors: tuple[UUID, ...] = field(default=())
 
 
+@lru_cache(maxsize=65_536)
 def slugify(text: str) -> str:
     """Lower-case ASCII letters and digits joined by single hyphens, at most 100 long."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -374,18 +383,33 @@ def _details(row: AcledRow, first: tuple[ActorSpec, ...], second: tuple[ActorSpe
     event_type, sub_event = row.get("event_type"), row.get("sub_event_type")
     by = tuple(a.id for a in first)
     other = second[0].id if second else None
-    if (event_type, sub_event) in CAPTURES:
+    kind = kind_of(event_type, sub_event)
+    if kind is IncidentKind.CAPTURE:
         return Capture(by=by, taken_from=None if other in by else other)
-    if (event_type, sub_event) == ("Battles", "Armed clash") and len({*by, other} - {None}) >= 2:
+    if kind is IncidentKind.CLASH and len({*by, other} - {None}) >= 2:
         return Clash(parties=tuple(dict.fromkeys((*by, *(a.id for a in second)))))
-    if event_type == REMOTE and sub_event == "Air/drone strike":
+    if kind is IncidentKind.AIR_STRIKE:
         return AirStrike(by=by[0], target_actor=other)
-    if event_type == REMOTE:
+    if kind is IncidentKind.STRIKE:
         return Strike(by=by[0], means=sub_event or None, target_actor=other)
-    if (event_type, sub_event) == ("Strategic developments", "Headquarters or base established"):
+    if kind is IncidentKind.ASSESSMENT:
         return Assessment(AssessedStatus.HELD, by)
     category = " / ".join(p for p in (event_type, sub_event) if p)
     return OtherEvent(category[:200], parties=tuple(dict.fromkeys((*by, *(a.id for a in second)))))
+
+
+def kind_of(event_type: str, sub_event: str) -> IncidentKind:
+    """The kind an ACLED type becomes (an armed clash of fewer than two actors is an other
+    event: ``_details``)."""
+    if (event_type, sub_event) in CAPTURES:
+        return IncidentKind.CAPTURE
+    if (event_type, sub_event) == ("Battles", "Armed clash"):
+        return IncidentKind.CLASH
+    if event_type == REMOTE:
+        return IncidentKind.AIR_STRIKE if sub_event == "Air/drone strike" else IncidentKind.STRIKE
+    if (event_type, sub_event) == ("Strategic developments", "Headquarters or base established"):
+        return IncidentKind.ASSESSMENT
+    return IncidentKind.OTHER
 
 
 def _sources(row: AcledRow, notes: str | None) -> tuple[Source, ...]:

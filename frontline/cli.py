@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
 from uuid import UUID
@@ -22,6 +23,7 @@ from domain.errors import DomainError
 from domain.places import Place
 from domain.vocabulary import AssessmentTier
 from frontline.acled_cli import import_acled
+from frontline.acled_export import export_acled
 from frontline.backup import BackupError, export_head, export_log, import_log
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
 from frontline.baseline import (
@@ -42,7 +44,8 @@ from frontline.projecting import die_with_parent, watch_parent
 from frontline.sample import load_sample
 from frontline.server import create_server
 from readmodel.events import HEAD, head_position
-from readmodel.projector import Projector
+from readmodel.projector import Projector, catch_up
+from readmodel.queries.control import known_position
 from readmodel.rebuild import rebuild as rebuild_read_models
 from readmodel.rebuild import rebuild_if_outdated
 
@@ -240,19 +243,48 @@ def rebuild(batch: int) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write here instead of standard output.",
 )
-def export_command(output: Path | None) -> None:
+@click.option(
+    "--format", "file_format", type=click.Choice(["ndjson", "acled-csv"]), default="ndjson",
+    show_default=True,
+    help="ndjson: the whole log (a backup); acled-csv: the incidents in ACLED's layout.",
+)  # fmt: skip
+@click.option(
+    "--as-of",
+    help="acled-csv: only incidents that may have happened before then (a date: the end "
+    "of that day, UTC; or an ISO 8601 time with its offset).",
+)
+@click.option("--known-at", help="acled-csv: as Frontline knew them then (same layouts).")
+def export_command(
+    output: Path | None, file_format: str, as_of: str | None, known_at: str | None
+) -> None:
     """Back up the whole event log as NDJSON: one event per line, with its position and
     record time. Read models are not exported (`frontline import` rebuilds them).
+
+    Or, with --format acled-csv, write the incidents in ACLED's layout (ACLED's columns,
+    then Frontline's frontline_* columns), each as last revised, retracted ones left out:
+    `frontline import-acled` reads it back.
 
     Consistent while servers keep writing: the export is the log as of its start.
     Progress goes to standard error.
     """
+    if file_format == "ndjson" and (as_of or known_at):
+        raise click.UsageError("--as-of and --known-at go with --format acled-csv")
+    cut = _instant(as_of, "--as-of"), _instant(known_at, "--known-at")
     dsn = resolve_dsn(load_settings())
 
     async def run(out: Any) -> int:
         await migrate(dsn)
         conn = await asyncpg.connect(dsn)
         try:
+            if file_format == "acled-csv":
+                await rebuild_if_outdated(conn)
+                await catch_up(conn)
+                known = await known_position(conn, cut[1]) if cut[1] else None
+                total = await conn.fetchval("SELECT count(*) FROM rm.incidents")
+                with _progressbar(total, "exporting") as bar:
+                    return await export_acled(
+                        conn, out, as_of=cut[0], known_position=known, progress=bar.update
+                    )
             head = await export_head(conn)
             with _progressbar(head, "exporting") as bar:
                 return await export_log(conn, out, progress=bar.update)
@@ -262,12 +294,31 @@ def export_command(output: Path | None) -> None:
     if output is None:
         written = asyncio.run(run(sys.stdout))
     else:
-        # Write beside the target and rename: a failed export never leaves a truncated backup.
+        # Write beside the target and rename: a failed export never leaves a truncated file.
         partial = output.with_name(output.name + ".partial")
-        with partial.open("w", encoding="utf-8") as out:
+        with partial.open("w", encoding="utf-8", newline="") as out:
             written = asyncio.run(run(out))
         partial.replace(output)
-    click.echo(f"exported {written} events", err=True)
+    click.echo(f"exported {written} {'events' if file_format == 'ndjson' else 'incidents'}",
+               err=True)  # fmt: skip
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """A date (the end of that day, UTC) or an ISO 8601 time with its UTC offset."""
+    if not text:
+        return None
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date or an ISO 8601 time", param_hint=option
+        ) from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("give the time's UTC offset (e.g. +00:00)", param_hint=option)
+    return instant
 
 
 @main.command(name="import")
