@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypedDict
 
 import asyncpg
@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.access import ReadGate, request_principal
+from api.graphql.imports import DatasetImporter
 from api.graphql.over_http import GraphQLMedia
 from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
@@ -77,6 +78,8 @@ class Resources:
     sockets: SocketCount
     # /healthz's own connection: a pool busy with requests must not make the server look down.
     health_pool: Pool
+    # Importers of datasets' files by name, for the admin's importAcled (api.graphql.imports).
+    importers: Mapping[str, DatasetImporter] = field(default_factory=dict)
 
 
 class State(TypedDict):

@@ -11,6 +11,7 @@ import asyncio
 import random
 import sys
 import time
+from urllib.parse import unquote, urlsplit
 from uuid import uuid4
 
 import asyncpg
@@ -38,6 +39,18 @@ async def fresh_database(admin_dsn: str) -> str:
     dsn = dsn_with_database(admin_dsn, name)
     await migrate(dsn)
     return dsn
+
+
+def database_name(dsn: str) -> str:
+    return unquote(urlsplit(dsn).path.lstrip("/"))
+
+
+async def drop_database(admin_dsn: str, dsn: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database_name(dsn)}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 def fill(dsn: str, incidents: int) -> float:

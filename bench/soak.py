@@ -24,8 +24,8 @@ import click
 import httpx
 
 from api.auth import Role, create_key
-from bench.control_queries import fresh_database
-from bench.run import _drop_database, _free_port
+from bench.control_queries import drop_database, fresh_database
+from bench.run import _free_port
 from frontline.config import load_settings
 from frontline.database import resolve_dsn
 
@@ -88,7 +88,7 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        asyncio.run(_drop_database(admin_dsn, dsn))
+        asyncio.run(drop_database(admin_dsn, dsn))
     report |= {"rss_start_mb": round(start_rss, 1), "rss_end_mb": round(end_rss, 1), **spec}
     report.pop("key")
     text = markdown(report)

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 import click
 
 from domain.application import Frontline
-from frontline.acled import AcledError, AcledRow, RowError, map_row, read_acled, read_deletions
-from frontline.acled_import import (
-    CHUNK,
-    Held,
-    Needs,
-    Planner,
-    Summary,
-    count,
-    execute,
-    lookup,
-)
+from frontline.acled import AcledError, read_acled, read_deletions
+from frontline.acled_import import CHUNK, Planner, Summary, bad_rows, import_acled
 from frontline.config import load_settings
 from frontline.database import eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate
@@ -43,7 +32,7 @@ MAX_REPORTED: Final = 100
 @click.option("--strict", is_flag=True, help="Record nothing if any row is bad.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything; record nothing.")
 @click.option("--chunk", default=CHUNK, show_default=True, help="Rows per atomic batch.")
-def import_acled(
+def import_acled_command(
     file: Path, deletions: Path | None, *, strict: bool, dry_run: bool, chunk: int
 ) -> None:
     """Import an ACLED export (CSV, ACLED's columns in any order).
@@ -58,92 +47,55 @@ def import_acled(
     if chunk < 1:
         raise click.BadParameter("at least 1", param_hint="--chunk")
     dsn = resolve_dsn(load_settings())
-    asyncio.run(_prepare(dsn))
-    planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
     try:
         if strict:
-            bad = _check(file)
+            with file.open(encoding="utf-8-sig", newline="") as lines:
+                bad = bad_rows(read_acled(lines), file.name)
             if bad:
-                _report(bad, f"--strict: nothing was recorded; {len(bad):,} rows are bad")
-        application = None if dry_run else Frontline(env=eventsourcing_env(dsn))
-        try:
-            summary = _run(dsn, application, planner, file, deletions, chunk)
-        finally:
-            if application is not None:
-                application.close()
+                _report(bad, len(bad), f"--strict: nothing was recorded; {len(bad):,} rows are bad")
+        summary = asyncio.run(_run(dsn, file, deletions, dry_run=dry_run, chunk=chunk))
     except AcledError as error:
         raise click.ClickException(f"{file.name}: {error}") from None
     click.echo(("dry run, nothing recorded: " if dry_run else "") + "; ".join(summary.lines()),
                err=True)  # fmt: skip
     if summary.rejected:
-        _report(summary.problems, f"{summary.rejected:,} rows were rejected")
+        _report(summary.problems, summary.rejected, f"{summary.rejected:,} rows were rejected")
 
 
-async def _prepare(dsn: str) -> None:
-    """Migrate, and bring the read models up to date: they say what the log already holds."""
+async def _run(
+    dsn: str, file: Path, deletions: Path | None, *, dry_run: bool, chunk: int
+) -> Summary:
     await migrate(dsn)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await rebuild_if_outdated(conn)
-        await catch_up(conn)
-    finally:
-        await conn.close()
-
-
-def _check(file: Path) -> list[str]:
-    with file.open(encoding="utf-8-sig", newline="") as lines:
-        errors = (map_row(row) for row in read_acled(lines))
-        return [e.report(file.name) for e in errors if isinstance(e, RowError)]
-
-
-def _run(
-    dsn: str, app: Frontline | None, planner: Planner, file: Path, deletions: Path | None,
-    chunk: int,
-) -> Summary:  # fmt: skip
-    summary = planner.summary
     with file.open(encoding="utf-8-sig", newline="") as lines:
         total = max(sum(1 for _ in lines) - 1, 0)
-    with (
-        file.open(encoding="utf-8-sig", newline="") as lines,
-        click.progressbar(length=total, label="importing", show_pos=True, file=sys.stderr) as bar,
-    ):
-        for rows in _chunks(read_acled(lines), chunk):
-            mapped = [(row, map_row(row)) for row in rows]
-            planner.learn(asyncio.run(_lookup(dsn, planner.needs(m for _, m in mapped))))
-            _record(app, planner.rows(mapped), summary)
-            bar.update(len(rows))
-    if deletions is not None:
-        with deletions.open(encoding="utf-8-sig", newline="") as lines:
-            items = list(read_deletions(lines))
-        ids = {record_id for _, record_id, _ in items}
-        planner.learn(asyncio.run(_lookup(dsn, Needs(set(), set(), ids - planner.latest.keys()))))
-        _record(app, planner.deletions(items), summary)
-    return summary
-
-
-def _record(app: Frontline | None, steps: list[Any], summary: Summary) -> None:
-    if app is None:  # a dry run counts what would be recorded
-        for step in steps:
-            count(summary, step)
-    else:
-        execute(app, steps, summary, chunk=max(len(steps), 1))
-
-
-async def _lookup(dsn: str, needs: Needs) -> Held:
     conn = await asyncpg.connect(dsn)
+    # Construction connects (psycopg): off the event loop.
+    app = None if dry_run else await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
     try:
-        return await lookup(conn, needs)
+        # The read models say what the log already holds: bring them up to date first.
+        await rebuild_if_outdated(conn)
+        await catch_up(conn)
+        planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
+        with (
+            file.open(encoding="utf-8-sig", newline="") as lines,
+            click.progressbar(length=total, label="importing", show_pos=True,
+                              file=sys.stderr) as bar,
+        ):  # fmt: skip
+            deleted = []
+            if deletions is not None:
+                with deletions.open(encoding="utf-8-sig", newline="") as listed:
+                    deleted = list(read_deletions(listed))
+            return await import_acled(
+                conn, app, planner, read_acled(lines), deleted, chunk=chunk, progress=bar.update
+            )
     finally:
+        if app is not None:
+            await asyncio.to_thread(app.close)
         await conn.close()
 
 
-def _chunks(rows: Iterator[AcledRow], size: int) -> Iterator[list[AcledRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
-
-
-def _report(problems: list[str], headline: str) -> None:
+def _report(problems: list[str], count: int, headline: str) -> None:
     shown = problems[:MAX_REPORTED]
-    more = len(problems) - len(shown)
+    more = count - len(shown)
     lines = [*shown, *([f"... and {more:,} more"] if more else []), headline]
     raise click.ClickException("\n".join(lines))

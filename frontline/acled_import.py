@@ -16,8 +16,10 @@ twice, or resuming after a crash, records nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Final
 from uuid import UUID
 
@@ -32,9 +34,13 @@ from frontline.acled import (
     Mapped,
     PlaceSpec,
     RowError,
+    map_row,
 )
 
 CHUNK: Final = 1000
+#: Rejected rows a summary lists; the rest are only counted (a file of a million bad rows
+#: must not make a million messages).
+MAX_PROBLEMS: Final = 100
 RECORDED_BY: Final = "frontline import-acled"
 
 
@@ -83,6 +89,13 @@ class Summary:
     actors_created: int = 0
     deletions_not_held: int = 0
     problems: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    position: int = 0  # the log's head afterwards (set by whoever reports it)
+
+    def reject(self, problem: str) -> None:
+        self.rejected += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
 
     def lines(self) -> list[str]:
         return [
@@ -148,8 +161,7 @@ class Planner:
         for row, mapped in rows:
             self.summary.read += 1
             if isinstance(mapped, RowError):
-                self.summary.rejected += 1
-                self.summary.problems.append(mapped.report(self.file))
+                self.summary.reject(mapped.report(self.file))
                 continue
             step = self._row(row, mapped)
             if step is None:
@@ -167,7 +179,7 @@ class Planner:
         self.actors.update(a.id for a in new_actors)
         key = record_key(mapped.record_id)
         if before is None:
-            command: c.Command = _record(mapped, slug, key)
+            command: c.Command = _new_incident(mapped, slug, key)
         else:
             command = _revise(mapped, slug, key)
         self.latest[mapped.record_id] = HeldIncident(incident_id(key), mapped.revision, False)
@@ -266,7 +278,7 @@ def _register_actor(actor: ActorSpec) -> c.RegisterActor:
     return c.RegisterActor(actor.slug, actor.name, actor.kind)
 
 
-def _record(m: Mapped, slug: str, key: str) -> c.RecordIncident:
+def _new_incident(m: Mapped, slug: str, key: str) -> c.RecordIncident:
     return c.RecordIncident(
         details=m.details,
         valid_time=m.valid_time,
@@ -337,16 +349,10 @@ def _row_by_row(app: Frontline, part: list[Step], summary: Summary) -> None:
         except DomainError as error:
             failed[n] = error
         if n in failed:
-            summary.rejected += 1
             refusal = failed[n]
-            summary.problems.append(f"{step.where}: {refusal.field or 'row'}: {refusal.message}")
+            summary.reject(f"{step.where}: {refusal.field or 'row'}: {refusal.message}")
         else:
             _count(summary, step)
-
-
-def count(summary: Summary, step: Step) -> None:
-    """Count ``step`` as done (what ``execute`` does for each step it records)."""
-    _count(summary, step)
 
 
 def _count(summary: Summary, step: Step) -> None:
@@ -390,3 +396,53 @@ async def lookup(conn: Any, needs: Needs) -> Held:
             for r in incidents
         },
     )  # fmt: skip
+
+
+# -- the whole import ---------------------------------------------------------------------------
+
+
+def bad_rows(rows: Iterable[AcledRow], file: str) -> list[str]:
+    """Every bad row of a file, reported (``--strict`` checks them all before recording)."""
+    return [e.report(file) for e in (map_row(row) for row in rows) if isinstance(e, RowError)]
+
+
+async def import_acled(
+    conn: Any,
+    app: Frontline | None,
+    planner: Planner,
+    rows: Iterable[AcledRow],
+    deletions: Iterable[tuple[int, str, str]] = (),
+    *,
+    chunk: int = CHUNK,
+    progress: Callable[[int], None] = lambda _: None,
+) -> Summary:
+    """Import ``rows`` and then ``deletions`` (from ``read_acled`` and ``read_deletions``)
+    chunk by chunk: map, look up what the log holds (``conn``, on projected read models),
+    plan, record through ``app``'s write path in a worker thread (``None``: a dry run that
+    only counts). Only one chunk of rows is in memory at a time."""
+    summary = planner.summary
+    summary.dry_run = app is None
+    for batch in _chunks(iter(rows), chunk):
+        mapped = [(row, map_row(row)) for row in batch]
+        planner.learn(await lookup(conn, planner.needs(m for _, m in mapped)))
+        await _write(app, planner.rows(mapped), summary)
+        progress(len(batch))
+    items = list(deletions)
+    if items:
+        ids = {record_id for _, record_id, _ in items} - planner.latest.keys()
+        planner.learn(await lookup(conn, Needs(set(), set(), ids)))
+        await _write(app, planner.deletions(items), summary)
+    return summary
+
+
+async def _write(app: Frontline | None, steps: list[Step], summary: Summary) -> None:
+    if app is None:
+        for step in steps:
+            _count(summary, step)
+    elif steps:
+        await asyncio.to_thread(execute, app, steps, summary, chunk=len(steps))
+
+
+def _chunks(rows: Iterator[AcledRow], size: int) -> Iterator[list[AcledRow]]:
+    while batch := list(islice(rows, size)):
+        yield batch

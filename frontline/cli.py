@@ -22,7 +22,7 @@ from domain.application import Frontline
 from domain.errors import DomainError
 from domain.places import Place
 from domain.vocabulary import AssessmentTier
-from frontline.acled_cli import import_acled
+from frontline.acled_cli import import_acled_command
 from frontline.acled_export import export_acled
 from frontline.backup import BackupError, export_head, export_log, import_log
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
@@ -507,4 +507,4 @@ def _with_connection(action: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-main.add_command(import_acled)
+main.add_command(import_acled_command)

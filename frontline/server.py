@@ -18,6 +18,7 @@ from api.live.broadcast import Broadcaster
 from api.live.fanout import Fanout
 from api.sockets import SocketCount
 from domain.application import Frontline
+from frontline.acled_api import AcledImporter
 from frontline.config import Settings
 from frontline.database import create_pool, eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate
@@ -58,6 +59,7 @@ def create_server(settings: Settings) -> Starlette:
                     fanout=Fanout(schema, queue=settings.subscription_buffer),
                     sockets=SocketCount(settings.max_sockets_per_key),
                     health_pool=health_pool,
+                    importers={"acled": AcledImporter(pool, application)},
                 )
             }
         finally:

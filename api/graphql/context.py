@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -20,6 +20,7 @@ from domain.application import Frontline
 from readmodel import queries as q
 
 if TYPE_CHECKING:
+    from api.graphql.imports import DatasetImporter
     from api.live.fanout import Fanout
     from api.sockets import SocketCount
 
@@ -61,6 +62,8 @@ class Context:
     socket_slot: UUID | None = None
     # Set when a long-lived socket's key turns out revoked (KeyWatch): the socket closes.
     key_revoked: bool = False
+    # Importers of datasets' files by name ("acled"), from the running system.
+    importers: Mapping[str, DatasetImporter] = field(default_factory=dict)
     place_loader: DataLoader[UUID, q.PlaceRow | None] = field(init=False)
     actor_loader: DataLoader[UUID, q.ActorRow | None] = field(init=False)
     incident_loader: DataLoader[UUID, q.IncidentRow | None] = field(init=False)

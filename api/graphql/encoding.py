@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Final
 
 import orjson
@@ -26,6 +27,9 @@ class EncodedJSON:
 #: by the token limit instead.
 MAX_STRING: Final = 10_000
 MAX_LIST: Final = 1_000
+#: Set for an admin's HTTP request (api.access.ReadGate): its strings are bounded by the body
+#: limit only, so that importAcled can take a whole file. Never set for a WebSocket message.
+LONG_STRINGS: ContextVar[bool] = ContextVar("long_strings", default=False)
 
 
 class OversizedValue(json.JSONDecodeError):
@@ -62,10 +66,11 @@ def _check_sizes(message: object) -> None:
         if "variables" in holder
         for key in ("variables",)
     ]
+    long_strings = LONG_STRINGS.get()
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if len(item) > MAX_STRING:
+            if len(item) > MAX_STRING and not long_strings:
                 raise OversizedValue(f"a string of the request is over {MAX_STRING:,} characters")
         elif isinstance(item, list):
             if len(item) > MAX_LIST:

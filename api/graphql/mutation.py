@@ -15,6 +15,7 @@ from api.auth import Principal, Role
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.errors import ApiError
+from api.graphql.imports import ImportSummary, import_dataset
 from api.graphql.query import Query
 from api.graphql.types.actor import Actor
 from api.graphql.types.incident import Incident
@@ -258,6 +259,23 @@ def _incident_id(info: Info, base: CorrectionInput) -> UUID:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Import an ACLED export (admin key): the CSV's text, ACLED's columns in "
+        "any order, at most the request body limit (1 MiB by default); `deletions`: ACLED's "
+        "list of deleted events. As `frontline import-acled`: idempotent by event_id_cnty, "
+        "newer timestamps amend, deletions retract; bad rows are reported and the good ones "
+        "land, unless `strict`, which records nothing if any row is bad."
+    )
+    async def import_acled(
+        self,
+        info: Info,
+        csv: str,
+        deletions: str | None = None,
+        strict: bool = False,
+        dry_run: bool = False,
+    ) -> ImportSummary:
+        return await import_dataset(info, "acled", csv, deletions, strict=strict, dry_run=dry_run)
+
     @strawberry.mutation(
         permission_classes=[CanWrite], description="Register a place (idempotent by slug)."
     )

@@ -339,6 +339,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             broadcaster=resources.broadcaster,
             fanout=resources.fanout,
             sockets=resources.sockets,
+            importers=resources.importers,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -4,7 +4,8 @@ The README promises they work as-is against a fresh `make run`; this keeps that 
 Mutations are sent with a writer key (the README says how to get one); a block that declares
 `$before` or `$incident` gets what the README tells the reader to paste: the `recordedAt` of
 the `Recorded` entry in the history the previous block returned, or the `id` the last
-mutation returned.
+mutation returned; one that declares `$csv` (importAcled) gets the bundled ACLED fixture's
+text, sent with the admin key it needs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from tests.support.sample_server import Server
 
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+ACLED_FIXTURE = ROOT / "frontline" / "sample" / "acled" / "syria-2024-11.csv"
 BLOCK = re.compile(r"^```graphql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -62,7 +65,11 @@ def test_every_readme_query_runs_without_errors(server: Server) -> None:
         variables = {"before": before} if "$before" in block else {}
         if "$incident" in block:
             variables["incident"] = incident
-        body = ask(server, block, server.writer_key if is_mutation else None, **variables)
+        key = server.writer_key if is_mutation else None
+        if "$csv" in block:
+            variables["csv"] = ACLED_FIXTURE.read_text(encoding="utf-8")
+            key = server.admin_key
+        body = ask(server, block, key, **variables)
         assert "errors" not in body, (block, body["errors"])
         assert body["data"], block
         before = _recorded_at(body) or before
