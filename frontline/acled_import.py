@@ -140,7 +140,12 @@ class Planner:
         self.summary = Summary()
         self.places = _Places()
         self.actors: set[UUID] = set()
-        self.latest: dict[str, HeldIncident] = {}
+        # Each event id's latest revision, doubled, plus 1 once retracted: one int per row of
+        # a file, not an object (a million-row export must fit; ~100 bytes a row).
+        self.latest: dict[str, int] = {}
+        # Incidents held under an id their event id does not derive (recorded with ACLED's
+        # provenance another way than this importer's keys): few, so kept apart.
+        self.ids: dict[str, UUID] = {}
 
     def needs(self, mapped: Iterable[Mapped | RowError]) -> Needs:
         rows = [m for m in mapped if isinstance(m, Mapped)]
@@ -154,7 +159,21 @@ class Planner:
         self.places.held.update(held.places)
         self.actors |= held.actors
         for record_id, incident in held.incidents.items():
-            self.latest.setdefault(record_id, incident)
+            if record_id not in self.latest:
+                self._remember(record_id, incident)
+
+    def _remember(self, record_id: str, incident: HeldIncident) -> None:
+        self.latest[record_id] = incident.revision * 2 + incident.retracted
+        if incident.id != incident_id(record_key(record_id)):
+            self.ids[record_id] = incident.id
+
+    def held(self, record_id: str) -> HeldIncident | None:
+        """What the log (and this file so far) holds of an event id."""
+        state = self.latest.get(record_id)
+        if state is None:
+            return None
+        found = self.ids.get(record_id) or incident_id(record_key(record_id))
+        return HeldIncident(found, state // 2, bool(state % 2))
 
     def rows(self, rows: Iterable[tuple[AcledRow, Mapped | RowError]]) -> list[Step]:
         steps = []
@@ -171,7 +190,7 @@ class Planner:
         return steps
 
     def _row(self, row: AcledRow, mapped: Mapped) -> Step | None:
-        before = self.latest.get(mapped.record_id)
+        before = self.held(mapped.record_id)
         if before is not None and (before.retracted or mapped.revision <= before.revision):
             return None  # the same revision, or an older one
         slug, place_commands, created = self.places.resolve(mapped.place)
@@ -181,8 +200,11 @@ class Planner:
         if before is None:
             command: c.Command = _new_incident(mapped, slug, key)
         else:
-            command = _revise(mapped, slug, key)
-        self.latest[mapped.record_id] = HeldIncident(incident_id(key), mapped.revision, False)
+            command = _revise(mapped, slug, key, before.id)
+        self._remember(
+            mapped.record_id,
+            HeldIncident(before.id if before else incident_id(key), mapped.revision, False),
+        )
         return Step(
             f"{self.file}:{row.line}",
             (*place_commands, *(_register_actor(a) for a in new_actors), command),
@@ -194,7 +216,7 @@ class Planner:
         """Retractions for ACLED's deleted events (look the ids up first: ``learn``)."""
         steps = []
         for line, record_id, deleted_at in items:
-            before = self.latest.get(record_id)
+            before = self.held(record_id)
             if before is None:
                 self.summary.deletions_not_held += 1
                 continue
@@ -206,7 +228,7 @@ class Planner:
                 before.id, reason, key=f"{record_key(record_id)}/deleted/{deleted_at or 'now'}",
                 recorded_by=RECORDED_BY,
             )  # fmt: skip
-            self.latest[record_id] = HeldIncident(before.id, before.revision, True)
+            self._remember(record_id, HeldIncident(before.id, before.revision, True))
             steps.append(Step(f"{self.deletions_file}:{line}", (retract,), "retracted"))
         return steps
 
@@ -293,9 +315,9 @@ def _new_incident(m: Mapped, slug: str, key: str) -> c.RecordIncident:
     )
 
 
-def _revise(m: Mapped, slug: str, key: str) -> c.Amend:
+def _revise(m: Mapped, slug: str, key: str, incident: UUID) -> c.Amend:
     return c.Amend(
-        incident=incident_id(key),
+        incident=incident,
         reason=f"ACLED revision of timestamp {m.revision}",
         valid_time=m.valid_time,
         places=(place_id(slug),),
