@@ -179,7 +179,7 @@ def canonical(value: Any) -> Any:
         form = {name: canonical(getattr(value, name)) for name in names}
         return {"type": kind.__name__} | {k: v for k, v in form.items() if v not in (None, [])}
     if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
+        return [v if type(v) in _PLAIN else canonical(v) for v in value]
     return _scalar(value)
 
 
