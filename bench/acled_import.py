@@ -20,7 +20,7 @@ from bench.acled_synthetic import write_file
 from bench.control_queries import drop_database, fresh_database
 from domain.application import Frontline
 from frontline.acled import COLUMNS, read_acled
-from frontline.acled_import import Planner, import_acled
+from frontline.acled_import import Planner, import_acled, recording
 from frontline.database import eventsourcing_env
 from readmodel.projector import catch_up
 
@@ -67,7 +67,11 @@ async def _import(dsn: str, path: Path, rows: int, label: str) -> dict[str, Any]
         ):
             start = time.perf_counter()
             summary = await import_acled(
-                conn, app, Planner(file=path.name), read_acled(lines), progress=bar.update
+                conn,
+                recording(app),
+                Planner(file=path.name),
+                read_acled(lines),
+                progress=bar.update,
             )
             took = time.perf_counter() - start
         return {"per_s": rows / took, "summary": "; ".join(summary.lines())}

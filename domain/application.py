@@ -106,6 +106,10 @@ class Frontline(Application[UUID]):
             ]
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def validator(self) -> Validator:
+        """A check of commands exactly as ``execute_batch`` would run them, saving nothing."""
+        return Validator(self)
+
     def register_place(self, command: RegisterPlace) -> Receipt:
         return self.execute(command)
 
@@ -148,3 +152,37 @@ class Frontline(Application[UUID]):
 
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+class Validator:
+    """Runs commands through the same handlers as ``execute_batch`` — against the log, and
+    against what the commands checked before created — and saves nothing: a file can be
+    checked whole before any of it is recorded (an importer's strict mode, a dry run), with
+    no second set of rules to drift from the first.
+
+    Everything checked stays in memory, so a long check ``forget``s the incidents that
+    nothing later refers to; places and actors are kept (later rows name them)."""
+
+    def __init__(self, app: Frontline) -> None:
+        self.unit = Unit(
+            app.repository,
+            now=app.clock() + CLOCK_SKEW,
+            known=dict(app.known),  # a copy: what a check proves must not outlive it
+            optimistic=True,
+        )
+
+    def check(self, commands: Sequence[Command]) -> None:
+        """Raises the ``DomainError`` the first refused command would get."""
+        for command in commands:
+            handle(self.unit, command)
+
+    def forget(self, keep: Callable[[UUID], bool]) -> None:
+        """Drop the incidents checked so far whose ids ``keep`` refuses."""
+        seen = self.unit.seen
+        for aggregate_id in [i for i, a in seen.items() if isinstance(a, Incident)]:
+            if not keep(aggregate_id):
+                del seen[aggregate_id]
+
+    def held(self) -> int:
+        """How many incidents the check keeps in memory."""
+        return sum(isinstance(a, Incident) for a in self.unit.seen.values())

@@ -94,6 +94,8 @@ MONTHS: Final = {
 AIRBASE: Final = re.compile(r"\b(air ?base|airport|airfield|air field)\b", re.IGNORECASE)
 MILITARY: Final = re.compile(r"\b(military|base|barracks|checkpoint)\b", re.IGNORECASE)
 MAX_SOURCES: Final = 20
+BIGINT_MAX: Final = 2**63 - 1
+FATALITIES_MAX: Final = 10_000_000
 SLUG_MAX: Final = 100
 
 
@@ -194,7 +196,7 @@ def read_acled(source: str | Iterable[str]) -> Iterator[AcledRow]:
     each with its line number (1 is the header); read as they are iterated."""
     reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [h.strip().lstrip("\ufeff").strip().lower() for h in next(reader)]
     except StopIteration:
         raise AcledError("the file is empty") from None
     except csv.Error as error:
@@ -203,10 +205,11 @@ def read_acled(source: str | Iterable[str]) -> Iterator[AcledRow]:
     if missing:
         raise AcledError(f"line 1: the header lacks ACLED's {', '.join(missing)}")
     try:
+        first = reader.line_num + 1  # a row's first line: its notes may hold line breaks
         for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            yield AcledRow(reader.line_num, dict(zip(header, record, strict=False)))
+            if any(cell.strip() for cell in record):
+                yield AcledRow(first, dict(zip(header, record, strict=False)))
+            first = reader.line_num + 1
     except csv.Error as error:
         raise AcledError(f"line {reader.line_num}: not CSV: {error}") from None
 
@@ -215,17 +218,24 @@ def read_deletions(source: str | Iterable[str]) -> Iterator[tuple[int, str, str]
     """(line, event_id_cnty, deleted_timestamp) of ACLED's list of deleted events."""
     reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [h.strip().lstrip("\ufeff").strip().lower() for h in next(reader)]
     except StopIteration:
         return
+    except csv.Error as error:
+        raise AcledError(f"deletions: line 1: not CSV: {error}") from None
     if "event_id_cnty" not in header:
         raise AcledError("line 1: a deletions file needs an event_id_cnty column")
     at = header.index("event_id_cnty")
     when = header.index("deleted_timestamp") if "deleted_timestamp" in header else None
-    for record in reader:
-        if len(record) > at and record[at].strip():
-            deleted = record[when].strip() if when is not None and len(record) > when else ""
-            yield reader.line_num, record[at].strip(), deleted
+    try:
+        for record in reader:
+            if len(record) > at and record[at].strip():
+                deleted = (
+                    record[when].strip()[:40] if when is not None and len(record) > when else ""
+                )
+                yield reader.line_num, record[at].strip()[:200], deleted
+    except csv.Error as error:
+        raise AcledError(f"deletions: line {reader.line_num}: not CSV: {error}") from None
 
 
 # -- one row ------------------------------------------------------------------------------------
@@ -237,10 +247,11 @@ class _Bad(ValueError):
         self.column = column
 
 
-def map_row(row: AcledRow) -> Mapped | RowError:
-    """What ``row`` records, or the first column that is wrong with it."""
+def map_row(row: AcledRow, now: datetime | None = None) -> Mapped | RowError:
+    """What ``row`` records, or the first column that is wrong with it. ``now`` (default:
+    the clock) ends a week or a month still under way."""
     try:
-        return _map(row)
+        return _map(row, now or datetime.now(UTC))
     except _Bad as bad:
         return RowError(row.line, bad.column, str(bad))
     except DomainError as error:
@@ -255,20 +266,23 @@ def _column_of(field_name: str | None) -> str:
     }.get(field_name or "", field_name or "row")  # fmt: skip
 
 
-def _map(row: AcledRow) -> Mapped:
+def _map(row: AcledRow, now: datetime) -> Mapped:
     for column in REQUIRED:
         if not row.get(column):
             raise _Bad(column, "is empty")
     record_id = row.get("event_id_cnty")
-    revision = _int(row, "timestamp", low=0)
-    valid_time = _valid_time(row)
+    revision = _int(row, "timestamp", low=0, high=BIGINT_MAX)
+    valid_time = _valid_time(row, now)
     place = _place(row)
     first = _actors(row, "actor1", "assoc_actor_1", "inter1")
-    second = _actors(row, "actor2", "assoc_actor_2", "inter2")
+    second = tuple(a for a in _actors(row, "actor2", "assoc_actor_2", "inter2")
+                   if a.id not in {b.id for b in first})  # fmt: skip
     details = _details(row, first, second)
     named = set(details.actor_ids())
-    everyone = tuple(dict.fromkeys((*first, *second)))
-    fatalities = _int(row, "fatalities", low=0) if row.get("fatalities") else None
+    everyone = (*first, *second)
+    fatalities = (
+        _int(row, "fatalities", low=0, high=FATALITIES_MAX) if row.get("fatalities") else None
+    )
     notes = row.get("notes")[:TEXT_MAX] or None
     return Mapped(
         record_id=record_id,
@@ -284,20 +298,22 @@ def _map(row: AcledRow) -> Mapped:
             DATASET,
             record_id,
             str(revision),
-            tuple((c, row.get(c)) for c in KEPT if row.get(c)),
+            tuple((c, row.get(c)[:TEXT_MAX]) for c in KEPT if row.get(c)),
         ),
         extra_actors=tuple(a.id for a in everyone if a.id not in named),
     )
 
 
-def _int(row: AcledRow, column: str, *, low: int) -> int:
+def _int(row: AcledRow, column: str, *, low: int, high: int) -> int:
+    """A whole number (``12`` or ``12.0``, as spreadsheets write it) in [low, high]: a
+    timestamp must fit PostgreSQL's bigint, where the importer looks revisions up."""
     text = row.get(column)
-    try:
-        value = int(float(text)) if re.fullmatch(r"-?\d+(\.0+)?", text) else int(text)
-    except ValueError:
-        raise _Bad(column, f"{text!r} is not a whole number") from None
-    if value < low:
-        raise _Bad(column, f"{value} is below {low}")
+    match = re.fullmatch(r"(-?\d{1,19})(\.0+)?", text)
+    if match is None:
+        raise _Bad(column, f"{text[:40]!r} is not a whole number")
+    value = int(match.group(1))
+    if not low <= value <= high:
+        raise _Bad(column, f"{value} is not between {low} and {high:,}")
     return value
 
 
@@ -314,7 +330,7 @@ def parse_date(text: str) -> date:
     raise ValueError(text)
 
 
-def _valid_time(row: AcledRow) -> ValidTime:
+def _valid_time(row: AcledRow, now: datetime) -> ValidTime:
     try:
         day = parse_date(row.get("event_date"))
     except ValueError:
@@ -323,14 +339,22 @@ def _valid_time(row: AcledRow) -> ValidTime:
     precision = row.get("time_precision") or "1"
     if precision == "1":
         return ValidTime(start, TimePrecision.DAY)
-    if precision == "2":
-        monday = start - timedelta(days=day.weekday())
-        return ValidTime(monday, TimePrecision.RANGE, monday + timedelta(days=7))
-    if precision == "3":
-        first = start.replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
-        return ValidTime(first, TimePrecision.RANGE, following)
-    raise _Bad("time_precision", f"{precision!r} is not 1, 2 or 3")
+    if precision not in ("2", "3"):
+        raise _Bad("time_precision", f"{precision!r} is not 1, 2 or 3")
+    try:
+        if precision == "2":
+            first = start - timedelta(days=day.weekday())
+            following = first + timedelta(days=7)
+        else:
+            first = start.replace(day=1)
+            following = (first + timedelta(days=32)).replace(day=1)
+    except OverflowError:
+        raise _Bad("event_date", f"{row.get('event_date')!r} is past the last date") from None
+    # A week or month still under way: it happened between its start and now (an export of
+    # this week's events must not be refused as reports from the future).
+    if first <= now < following:
+        following = max(now.replace(microsecond=0), first + timedelta(seconds=1))
+    return ValidTime(first, TimePrecision.RANGE, following)
 
 
 def _place(row: AcledRow) -> PlaceSpec:
@@ -369,14 +393,15 @@ def _actors(row: AcledRow, main: str, associated: str, inter: str) -> tuple[Acto
     """The main actor and the associated ones (';'-separated), all of the main one's type."""
     kind = actor_kind(row.get(inter))
     names = [row.get(main), *row.get(associated).split(";")]
-    found = []
+    found: dict[UUID, ActorSpec] = {}
     for name in (n.strip() for n in names):
         if not name:
             continue
         if len(name) > 200:
             raise _Bad(main, "an actor's name is longer than 200 characters")
-        found.append(ActorSpec(name, kind))
-    return tuple(found)
+        actor = ActorSpec(name, kind)
+        found.setdefault(actor.id, actor)  # "Foo (Syria)" and "Foo [Syria]" are one actor
+    return tuple(found.values())
 
 
 def _details(row: AcledRow, first: tuple[ActorSpec, ...], second: tuple[ActorSpec, ...]) -> Details:

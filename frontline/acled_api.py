@@ -11,7 +11,7 @@ from api.graphql.errors import ApiError
 from domain.application import Frontline
 from domain.errors import InvalidInput
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import Planner, Summary, bad_rows, import_acled
+from frontline.acled_import import Planner, Summary, Write, checking, import_acled, recording, scan
 from readmodel.events import head_position
 from readmodel.projector import projected_position
 
@@ -24,7 +24,9 @@ STRICT_REPORTED: Final = 20
 
 class AcledImporter:
     """One import at a time per process: each is a burst of writes, and an admin who sends
-    two at once must not run them against each other's half-written chunks."""
+    two at once must not run them against each other's half-written chunks. A request that
+    is cancelled (its client went away, or its deadline passed) stops its import after the
+    chunk being recorded, and the next import waits for that."""
 
     def __init__(self, pool: Any, application: Frontline) -> None:
         self.pool, self.application = pool, application
@@ -34,33 +36,55 @@ class AcledImporter:
         self, text: str, deletions: str | None, *, strict: bool, dry_run: bool
     ) -> Summary:
         async with self.lock:
+            stop = asyncio.Event()
+            work = asyncio.create_task(self._import(text, deletions, strict, dry_run, stop))
             try:
-                return await self._import(text, deletions, strict=strict, dry_run=dry_run)
-            except AcledError as error:
-                raise InvalidInput(f"{FILE}: {error}", field="csv") from None
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                stop.set()
+                await asyncio.wait([work])  # the chunk in the worker thread, then the lock
+                raise
 
     async def _import(
-        self, text: str, deletions: str | None, *, strict: bool, dry_run: bool
+        self, text: str, deletions: str | None, strict: bool, dry_run: bool, stop: asyncio.Event
     ) -> Summary:
-        if strict and (bad := bad_rows(read_acled(text), FILE)):
-            shown = "; ".join(bad[:STRICT_REPORTED])
-            more = f" and {len(bad) - STRICT_REPORTED:,} more" if len(bad) > STRICT_REPORTED else ""
-            raise InvalidInput(
-                f"strict: nothing was recorded; {len(bad):,} rows are bad: {shown}{more}",
-                field="csv",
-            )
-        deleted = list(read_deletions(deletions)) if deletions else []
-        async with self.pool.acquire() as conn:
-            await _wait_projected(conn)
-            summary = await import_acled(
-                conn,
-                None if dry_run else self.application,
-                Planner(file=FILE, deletions_file=DELETIONS),
-                read_acled(text),
-                deleted,
-            )
-            summary.position = await head_position(conn)
-        return summary
+        text = text.removeprefix("\ufeff")
+        listed = (deletions or "").removeprefix("\ufeff")
+        try:
+            scanned = scan(read_acled(text), read_deletions(listed) if listed else ())
+            async with self.pool.acquire() as conn:
+                await _wait_projected(conn)
+
+                async def run(write: Write) -> Summary:
+                    return await import_acled(
+                        conn, write, Planner(file=FILE, deletions_file=DELETIONS),
+                        read_acled(text), read_deletions(listed) if listed else (),
+                        stopped=stop.is_set,
+                    )  # fmt: skip
+
+                if strict or dry_run:
+                    checked = await run(checking(self.application, scanned.repeated))
+                    checked.dry_run = dry_run
+                    if strict and checked.rejected:
+                        raise _refused(checked)
+                    if dry_run:
+                        checked.position = await head_position(conn)
+                        return checked
+                summary = await run(recording(self.application))
+                summary.position = await head_position(conn)
+                return summary
+        except AcledError as error:
+            raise InvalidInput(f"{FILE}: {error}", field="csv") from None
+
+
+def _refused(checked: Summary) -> InvalidInput:
+    shown = "; ".join(checked.problems[:STRICT_REPORTED])
+    more = checked.rejected - min(len(checked.problems), STRICT_REPORTED)
+    return InvalidInput(
+        f"strict: nothing was recorded; {checked.rejected:,} rows are bad: {shown}"
+        + (f" and {more:,} more" if more else ""),
+        field="csv",
+    )
 
 
 async def _wait_projected(conn: Any) -> None:

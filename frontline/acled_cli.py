@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import IO, Any, Final
 
 import asyncpg
 import click
 
 from domain.application import Frontline
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import CHUNK, Planner, Summary, bad_rows, import_acled
+from frontline.acled_import import (
+    CHUNK,
+    Planner,
+    Summary,
+    Write,
+    checking,
+    import_acled,
+    recording,
+    scan,
+)
 from frontline.config import load_settings
 from frontline.database import eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate
@@ -42,60 +53,83 @@ def import_acled_command(
     old belief stays readable with knownAt); an older one is ignored. Rows of --deletions
     become retractions. Places and actors are found or created. A bad row is reported as
     file:line: column: reason; the good rows land (no row is ever half-recorded) and the
-    command exits non-zero naming the count, unless --strict, which records nothing then.
+    command exits non-zero naming the count, unless --strict, which checks the whole file
+    first (as recording it would) and records nothing then.
     """
     if chunk < 1:
         raise click.BadParameter("at least 1", param_hint="--chunk")
     dsn = resolve_dsn(load_settings())
     try:
-        if strict:
-            with file.open(encoding="utf-8-sig", newline="") as lines:
-                bad = bad_rows(read_acled(lines), file.name)
-            if bad:
-                _report(bad, len(bad), f"--strict: nothing was recorded; {len(bad):,} rows are bad")
-        summary = asyncio.run(_run(dsn, file, deletions, dry_run=dry_run, chunk=chunk))
+        summary = asyncio.run(
+            _run(dsn, file, deletions, strict=strict, dry_run=dry_run, chunk=chunk)
+        )
     except AcledError as error:
         raise click.ClickException(f"{file.name}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            f"not UTF-8 text ({error.reason}): nothing was recorded"
+        ) from None
+    if strict and summary.rejected:
+        _report(summary, f"--strict: nothing was recorded; {summary.rejected:,} rows are bad")
     click.echo(("dry run, nothing recorded: " if dry_run else "") + "; ".join(summary.lines()),
                err=True)  # fmt: skip
     if summary.rejected:
-        _report(summary.problems, summary.rejected, f"{summary.rejected:,} rows were rejected")
+        _report(summary, f"{summary.rejected:,} rows were rejected")
 
 
 async def _run(
-    dsn: str, file: Path, deletions: Path | None, *, dry_run: bool, chunk: int
+    dsn: str, file: Path, deletions: Path | None, *, strict: bool, dry_run: bool, chunk: int
 ) -> Summary:
     await migrate(dsn)
-    with file.open(encoding="utf-8-sig", newline="") as lines:
-        total = max(sum(1 for _ in lines) - 1, 0)
+    with _text(file) as lines, _opened(deletions) as listed:
+        scanned = scan(read_acled(lines), read_deletions(listed) if listed else ())
     conn = await asyncpg.connect(dsn)
     # Construction connects (psycopg): off the event loop.
-    app = None if dry_run else await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
+    app = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
     try:
         # The read models say what the log already holds: bring them up to date first.
         await rebuild_if_outdated(conn)
         await catch_up(conn)
-        planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
-        with (
-            file.open(encoding="utf-8-sig", newline="") as lines,
-            click.progressbar(length=total, label="importing", show_pos=True,
-                              file=sys.stderr) as bar,
-        ):  # fmt: skip
-            deleted = []
-            if deletions is not None:
-                with deletions.open(encoding="utf-8-sig", newline="") as listed:
-                    deleted = list(read_deletions(listed))
-            return await import_acled(
-                conn, app, planner, read_acled(lines), deleted, chunk=chunk, progress=bar.update
-            )
+
+        async def run(write: Write, label: str) -> Summary:
+            planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
+            with (
+                _text(file) as lines,
+                _opened(deletions) as listed,
+                click.progressbar(length=scanned.rows, label=label, show_pos=True,
+                                  file=sys.stderr) as bar,
+            ):  # fmt: skip
+                return await import_acled(
+                    conn, write, planner, read_acled(lines),
+                    read_deletions(listed) if listed else (), chunk=chunk, progress=bar.update,
+                )  # fmt: skip
+
+        if strict or dry_run:
+            checked = await run(checking(app, scanned.repeated), "checking")
+            checked.dry_run = dry_run
+            if dry_run or checked.rejected:
+                return checked
+        return await run(recording(app), "importing")
     finally:
-        if app is not None:
-            await asyncio.to_thread(app.close)
+        await asyncio.to_thread(app.close)
         await conn.close()
 
 
-def _report(problems: list[str], count: int, headline: str) -> None:
-    shown = problems[:MAX_REPORTED]
-    more = count - len(shown)
+def _text(path: Path) -> IO[str]:
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _opened(path: Path | None) -> Iterator[IO[str] | None]:
+    if path is None:
+        yield None
+        return
+    with _text(path) as lines:
+        yield lines
+
+
+def _report(summary: Summary, headline: str) -> Any:
+    shown = summary.problems[:MAX_REPORTED]
+    more = summary.rejected - len(shown)
     lines = [*shown, *([f"... and {more:,} more"] if more else []), headline]
     raise click.ClickException("\n".join(lines))

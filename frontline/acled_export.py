@@ -50,16 +50,21 @@ REMOTE_SUBS: Final = (
 STRATEGIC: Final = "Strategic developments"
 BATCH: Final = 1000
 
+# Each incident with the record time of its latest version: the `timestamp` of an incident
+# that is not ACLED's, so that an amended one re-imports as a revision.
 SELECT_CURRENT: Final = """
-SELECT i.* FROM rm.incidents AS i
+SELECT i.*, e.recorded_at AS updated_at
+  FROM rm.incidents AS i
+  JOIN public.frontline_events AS e ON e.notification_id = i.updated_position
  WHERE i.status <> 'retracted' AND ($1::timestamptz IS NULL OR i.valid_from < $1)
  ORDER BY i.recorded_position"""
 # Each incident as it stood at log position $2 (its latest version by then).
 SELECT_KNOWN: Final = """
-SELECT * FROM (
+SELECT i.*, e.recorded_at AS updated_at FROM (
     SELECT DISTINCT ON (v.id) v.* FROM rm.incident_versions AS v
      WHERE v.updated_position <= $2 ORDER BY v.id, v.updated_position DESC
 ) AS i
+  JOIN public.frontline_events AS e ON e.notification_id = i.updated_position
  WHERE i.status <> 'retracted' AND ($1::timestamptz IS NULL OR i.valid_from < $1)
  ORDER BY i.recorded_position"""
 SELECT_PLACES: Final = (
@@ -155,7 +160,9 @@ def actor_columns(incident: IncidentRow) -> tuple[list[UUID], list[UUID]]:
     return named, list(dict.fromkeys([*other, *rest]))
 
 
-def acled_row(incident: IncidentRow, catalog: Catalog) -> list[str]:
+def acled_row(
+    incident: IncidentRow, catalog: Catalog, updated_at: datetime | None = None
+) -> list[str]:
     """One incident in ACLED's layout, then Frontline's columns (``HEADER``)."""
     kept = attributes(incident.provenance)
     place = catalog.places.get(incident.place_ids[0]) if incident.place_ids else None
@@ -186,7 +193,7 @@ def acled_row(incident: IncidentRow, catalog: Catalog) -> list[str]:
         "source": "; ".join(str(s.get("outlet", "")) for s in incident.sources),
         "notes": incident.summary or "",
         "fatalities": "" if incident.fatalities is None else str(incident.fatalities),
-        "timestamp": _timestamp(incident),
+        "timestamp": _timestamp(incident, updated_at or incident.recorded_at),
     }
     if place is not None and location != kept.get("location"):
         values["admin2"] = values["admin3"] = ""  # another place than ACLED's: its admin areas
@@ -209,12 +216,13 @@ def _record_id(incident: IncidentRow) -> str:
     return f"FL-{incident.id}"
 
 
-def _timestamp(incident: IncidentRow) -> str:
-    """ACLED's revision stamp; for an incident that is not ACLED's, its record time."""
+def _timestamp(incident: IncidentRow, updated_at: datetime) -> str:
+    """ACLED's revision stamp; for an incident that is not ACLED's, the record time of its
+    latest version (a later export of an amended one carries a newer stamp)."""
     provenance = incident.provenance or {}
     if provenance.get("dataset") == DATASET and str(provenance.get("revision", "")).isdigit():
         return str(provenance["revision"])
-    return str(int(incident.recorded_at.timestamp()))
+    return str(int(updated_at.timestamp()))
 
 
 def _disorder(event_type: str) -> str:
@@ -342,7 +350,7 @@ async def export_acled(
             incident = incident_from_row(row)
             if incident.status is ClaimStatus.RETRACTED:  # pragma: no cover - filtered in SQL
                 continue
-            batch.append(acled_row(incident, found))
+            batch.append(acled_row(incident, found, row["updated_at"]))
             if len(batch) == BATCH:
                 writer.writerows(batch)
                 written += len(batch)

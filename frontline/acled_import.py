@@ -17,10 +17,11 @@ twice, or resuming after a crash, records nothing twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from domain import commands as c
@@ -29,6 +30,7 @@ from domain.errors import DomainError
 from domain.identity import incident_id, place_id
 from frontline.acled import (
     DATASET,
+    AcledError,
     AcledRow,
     ActorSpec,
     Mapped,
@@ -36,8 +38,12 @@ from frontline.acled import (
     RowError,
     map_row,
 )
+from readmodel.queries.live import distance_km
 
 CHUNK: Final = 1000
+#: How far a row's coordinates may lie from a held place of its name that it is (a city's
+#: centre as a hand-registered place and as ACLED geocodes it differ by a few km).
+SAME_PLACE_KM: Final = 10.0
 #: Rejected rows a summary lists; the rest are only counted (a file of a million bad rows
 #: must not make a million messages).
 MAX_PROBLEMS: Final = 100
@@ -89,7 +95,7 @@ class Summary:
     actors_created: int = 0
     deletions_not_held: int = 0
     problems: list[str] = field(default_factory=list)
-    dry_run: bool = False
+    dry_run: bool = False  # checked, nothing recorded
     position: int = 0  # the log's head afterwards (set by whoever reports it)
 
     def reject(self, problem: str) -> None:
@@ -276,11 +282,21 @@ class _Places:
 
 
 def _same_place(held: HeldPlace, spec: PlaceSpec) -> bool:
+    """A held place with one of the row's slugs is the row's place if it lies in the same
+    country and admin area and within SAME_PLACE_KM of the row's coordinates. The distance
+    tells apart namesakes in different districts (ACLED's admin2, which places do not keep):
+    without it, a later file's "Tall" of district B landed on district A's "Tall"."""
     same_country = held.country.casefold() == spec.country.casefold()
     admin = spec.admin1
     same_admin = held.governorate is None or admin is None
     same_admin = same_admin or held.governorate.casefold() == admin.casefold()  # type: ignore[union-attr]
-    return same_country and same_admin
+    near = (
+        distance_km(
+            held.latitude, held.longitude, spec.coordinates.latitude, spec.coordinates.longitude
+        )
+        <= SAME_PLACE_KM
+    )
+    return same_country and same_admin and near
 
 
 def _coordinates(held: HeldPlace) -> Any:
@@ -422,49 +438,119 @@ async def lookup(conn: Any, needs: Needs) -> Held:
 
 # -- the whole import ---------------------------------------------------------------------------
 
+#: Incidents a check may keep in memory because a later row of the file revises or deletes
+#: them; past it, the file is refused (split it).
+MAX_HELD_FOR_CHECK: Final = 100_000
+_SCAN_BITS: Final = 1 << 27  # 16 MiB: a few events of a million falsely "repeated"
 
-def bad_rows(rows: Iterable[AcledRow], file: str) -> list[str]:
-    """Every bad row of a file, reported (``--strict`` checks them all before recording)."""
-    return [e.report(file) for e in (map_row(row) for row in rows) if isinstance(e, RowError)]
+
+@dataclass
+class Scan:
+    """A file read once before anything is written: it is CSV to the end (a file that breaks
+    at row 900,000 is refused before row 1 is recorded), how many rows it has (the progress
+    bar), and which event ids may occur more than once in it or in the deletions (a
+    superset): the incidents a check must keep in memory for later rows."""
+
+    rows: int = 0
+    repeated: set[str] = field(default_factory=set)
+
+
+def scan(rows: Iterable[AcledRow], deletions: Iterable[tuple[int, str, str]] = ()) -> Scan:
+    bits = bytearray(_SCAN_BITS // 8)
+    found = Scan()
+
+    def see(record_id: str) -> None:
+        h = hash(record_id) % _SCAN_BITS
+        byte, bit = h >> 3, 1 << (h & 7)
+        if bits[byte] & bit:
+            found.repeated.add(record_id)
+        bits[byte] |= bit
+
+    for row in rows:
+        found.rows += 1
+        see(row.get("event_id_cnty"))
+    for _, record_id, _ in deletions:
+        see(record_id)
+    return found
+
+
+Write = Callable[[list[Step], Summary], Awaitable[None]]
+
+
+def recording(app: Frontline) -> Write:
+    """Record steps through ``app``'s write path, in a worker thread (``execute``)."""
+
+    async def write(steps: list[Step], summary: Summary) -> None:
+        if steps:
+            await asyncio.to_thread(execute, app, steps, summary, chunk=len(steps))
+
+    return write
+
+
+def checking(app: Frontline, repeated: set[str]) -> Write:
+    """Check steps as recording them would, record nothing (``Frontline.validator``): a
+    dry run, and the first pass of ``--strict``. Keeps in memory only the incidents that a
+    later row may revise (``Scan.repeated``)."""
+    validator = app.validator()
+    kept = {incident_id(record_key(record_id)) for record_id in repeated}
+
+    def check(steps: list[Step], summary: Summary) -> None:
+        for step in steps:
+            try:
+                validator.check(step.commands)
+            except DomainError as refusal:
+                summary.reject(f"{step.where}: {refusal.field or 'row'}: {refusal.message}")
+            else:
+                _count(summary, step)
+        validator.forget(kept.__contains__)
+        if validator.held() > MAX_HELD_FOR_CHECK:
+            raise AcledError(
+                f"more than {MAX_HELD_FOR_CHECK:,} events are revised within the file: "
+                "split it to check it whole"
+            )
+
+    async def write(steps: list[Step], summary: Summary) -> None:
+        await asyncio.to_thread(check, steps, summary)
+
+    return write
 
 
 async def import_acled(
     conn: Any,
-    app: Frontline | None,
+    write: Write,
     planner: Planner,
     rows: Iterable[AcledRow],
     deletions: Iterable[tuple[int, str, str]] = (),
     *,
     chunk: int = CHUNK,
     progress: Callable[[int], None] = lambda _: None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> Summary:
     """Import ``rows`` and then ``deletions`` (from ``read_acled`` and ``read_deletions``)
     chunk by chunk: map, look up what the log holds (``conn``, on projected read models),
-    plan, record through ``app``'s write path in a worker thread (``None``: a dry run that
-    only counts). Only one chunk of rows is in memory at a time."""
+    plan, and ``write`` (``recording`` or ``checking``). Only one chunk is in memory at a
+    time; ``stopped`` is asked between chunks (a client that went away)."""
     summary = planner.summary
-    summary.dry_run = app is None
+    now = datetime.now(UTC)
     for batch in _chunks(iter(rows), chunk):
-        mapped = [(row, map_row(row)) for row in batch]
+        mapped = [(row, map_row(row, now)) for row in batch]
         planner.learn(await lookup(conn, planner.needs(m for _, m in mapped)))
-        await _write(app, planner.rows(mapped), summary)
+        await write(planner.rows(mapped), summary)
         progress(len(batch))
-    items = list(deletions)
-    if items:
+        if stopped():
+            return summary
+    for items in _chunks(iter(deletions), chunk):
         ids = {record_id for _, record_id, _ in items} - planner.latest.keys()
         planner.learn(await lookup(conn, Needs(set(), set(), ids)))
-        await _write(app, planner.deletions(items), summary)
+        await write(planner.deletions(items), summary)
+        if stopped():
+            break
     return summary
 
 
-async def _write(app: Frontline | None, steps: list[Step], summary: Summary) -> None:
-    if app is None:
-        for step in steps:
-            _count(summary, step)
-    elif steps:
-        await asyncio.to_thread(execute, app, steps, summary, chunk=len(steps))
+T = TypeVar("T")
 
 
-def _chunks(rows: Iterator[AcledRow], size: int) -> Iterator[list[AcledRow]]:
-    while batch := list(islice(rows, size)):
+def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(islice(items, size)):
         yield batch

@@ -213,3 +213,83 @@ def test_a_dry_run_counts_and_writes_nothing(database_dsn: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "dry run, nothing recorded: rows read: 27; incidents recorded: 27" in done.stderr
     assert head(database_dsn) == 0
+
+
+def _rows(tmp_path: Path, name: str, *lines: str) -> Path:
+    header = ROWS.read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / name
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def _clash(record_id: str, admin2: str, lat: str, lon: str, timestamp: str, day: str = "27") -> str:
+    return (
+        f"{record_id},2024-11-{day},2024,1,Political violence,Battles,Armed clash,"
+        "HTS: Hayat Tahrir al Sham,,Rebel group,Military Forces of Syria (2000-2024),,"
+        f"State forces,,,760,Middle East,Syria,Hama,{admin2},,Tall,{lat},{lon},1,SOHR,"
+        f"Local partner-Other,A clash at Tall.,0,,{timestamp}"
+    )
+
+
+def places_of(dsn: str) -> dict[str, str]:
+    nodes = asyncio.run(
+        ask(
+            dsn,
+            """{ incidents(first: 50, filter: {kinds: [CLASH]}) {
+        nodes { provenance { recordId } places { slug } } } }""",
+        )
+    )["incidents"]["nodes"]
+    return {n["provenance"]["recordId"]: n["places"][0]["slug"] for n in nodes}
+
+
+def test_namesakes_in_other_districts_stay_apart_in_a_later_import(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    first = _rows(tmp_path, "first.csv", _clash("T1", "Masyaf", "35.06", "36.34", "100"),
+                  _clash("T2", "Salamiyeh", "35.01", "37.05", "100"))  # fmt: skip
+    assert import_acled(database_dsn, str(first)).returncode == 0
+    later = _rows(tmp_path, "later.csv", _clash("T2", "Salamiyeh", "35.01", "37.05", "200"),
+                  _clash("T3", "Salamiyeh", "35.01", "37.05", "100", day="28"))  # fmt: skip
+    done = import_acled(database_dsn, str(later))
+    assert done.returncode == 0, done.stderr
+    assert "revised: 1" in done.stderr
+    assert places_of(database_dsn) == {"T1": "tall", "T2": "tall-salamiyeh", "T3": "tall-salamiyeh"}
+
+
+def test_strict_checks_every_row_as_recording_would_and_records_nothing(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    lines = ROWS.read_text(encoding="utf-8").splitlines()
+    future = lines[2].replace("2024-11-27", "2030-11-27", 1)
+    nul = lines[3].replace("Syrian Observatory", "Syrian\x00Observatory", 1)
+    path = _rows(tmp_path, "domain.csv", lines[1], future, nul)
+    strict = import_acled(database_dsn, str(path), "--strict")
+    assert strict.returncode == 1
+    assert "domain.csv:3: occurredAt:" in strict.stderr  # refused by the domain, not the mapping
+    assert "domain.csv:4:" in strict.stderr
+    assert "--strict: nothing was recorded; 2 rows are bad" in strict.stderr
+    assert head(database_dsn) == 0
+    dry = import_acled(database_dsn, str(path), "--dry-run")
+    assert "incidents recorded: 1;" in dry.stderr
+    assert "rejected: 2" in dry.stderr
+    assert head(database_dsn) == 0
+
+
+def test_a_file_that_stops_being_csv_is_refused_before_anything_is_recorded(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    lines = ROWS.read_text(encoding="utf-8").splitlines()
+    broken = lines[4].replace("Reuters", "x" * 200_000, 1)  # past the csv module's field limit
+    path = _rows(tmp_path, "broken.csv", lines[1], lines[2], lines[3], broken)
+    done = import_acled(database_dsn, str(path), "--chunk", "2")
+    assert done.returncode == 1
+    assert "broken.csv: line 5: not CSV" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert head(database_dsn) == 0
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(path.read_bytes()[:2000].replace(b"Reuters", "Réuters".encode("latin-1")))
+    done = import_acled(database_dsn, str(latin))
+    assert done.returncode == 1
+    assert "not UTF-8 text" in done.stderr
+    assert head(database_dsn) == 0

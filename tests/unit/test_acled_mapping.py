@@ -187,8 +187,12 @@ def test_a_place_is_known_by_country_admin1_admin2_and_location() -> None:
     ("column", "value", "says"),
     [("event_date", "yesterday", "not a date"), ("latitude", "north", "must be numbers"),
      ("latitude", "123", "latitude"), ("fatalities", "many", "not a whole number"),
-     ("fatalities", "-1", "below 0"), ("timestamp", "", "is empty"),
-     ("event_id_cnty", "", "is empty"), ("actor1", "", "is empty")],
+     ("fatalities", "-1", "not between 0 and"), ("timestamp", "", "is empty"),
+     ("event_id_cnty", "", "is empty"), ("actor1", "", "is empty"),
+     # Hostile numbers: no overflow, no float rounding, and a revision PostgreSQL can hold.
+     ("timestamp", "9" * 400, "not a whole number"), ("fatalities", "1e400", "not a whole number"),
+     ("timestamp", "9999999999999999999", "not between 0 and"),
+     ("timestamp", "1.7e9", "not a whole number")],
 )  # fmt: skip
 def test_a_bad_column_is_named_with_its_reason(column: str, value: str, says: str) -> None:
     error = refused(**{column: value})
@@ -207,3 +211,30 @@ def test_the_header_may_come_in_any_order_with_extra_columns() -> None:
     assert (only.line, only.get("event_id_cnty"), only.get("extra")) == (2, "SYR9", "x")
     with pytest.raises(AcledError, match="lacks ACLED's event_id_cnty"):
         list(read_acled("event_date,latitude\n2024-12-01,35\n"))
+
+
+def test_a_date_at_the_end_of_the_calendar_is_a_bad_row_not_a_crash() -> None:
+    assert "past the last date" in refused(event_date="9999-12-15", time_precision="3").reason
+    assert refused(event_date="9999-12-31", time_precision="2").column == "event_date"
+
+
+def test_a_week_or_month_still_under_way_ends_now() -> None:
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # a Tuesday
+    week = map_row(row(event_date="2026-11-30", time_precision="2"), now)
+    assert isinstance(week, Mapped)
+    assert (week.valid_time.start, week.valid_time.end) == (datetime(2026, 11, 30, tzinfo=UTC), now)
+    month = map_row(row(event_date="2026-12-01", time_precision="3"), now)
+    assert isinstance(month, Mapped)
+    assert month.valid_time.end == now
+    past = map_row(row(event_date="2026-11-02", time_precision="2"), now)
+    assert isinstance(past, Mapped)
+    assert past.valid_time.end == datetime(2026, 11, 9, tzinfo=UTC)  # a week that is over
+
+
+def test_a_row_is_numbered_by_its_first_line_when_its_notes_hold_line_breaks() -> None:
+    text = (
+        "event_id_cnty,event_date,event_type,actor1,country,location,latitude,longitude,"
+        'notes,timestamp\nA1,2024-12-01,Battles,X,Syria,Hama,35,36,"two\nlines",1\n'
+        "A2,2024-12-01,Battles,X,Syria,Hama,35,36,one line,1\n"
+    )
+    assert [r.line for r in read_acled("\ufeff" + text)] == [2, 4]
