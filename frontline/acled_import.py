@@ -147,7 +147,7 @@ class Planner:
         self.places = _Places()
         self.actors: set[UUID] = set()
         # Each event id's latest revision, doubled, plus 1 once retracted: one int per row of
-        # a file, not an object (a million-row export must fit; ~100 bytes a row).
+        # a file, not an object (a million-row export must fit; ~150 bytes a row with its key).
         self.latest: dict[str, int] = {}
         # Incidents held under an id their event id does not derive (recorded with ACLED's
         # provenance another way than this importer's keys): few, so kept apart.
