@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 from psycopg.conninfo import conninfo_to_dict
 
+from frontline import event_store
 from frontline.config import Settings
 from frontline.embedded import start_embedded_server
 from readmodel.connections import Connection, Pool
@@ -59,7 +60,8 @@ def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
     CREATE_TABLE is off: migrations own the schema (migrations/0001_event_store.sql).
     POSTGRES_ENABLE_DB_FUNCTIONS is on: the default (pipeline) insert path deadlocks on
     batches of a few hundred events; see migrations/0004_insert_function.sql, which also
-    says why positions stay gapless without eventsourcing's table lock.
+    says why positions stay gapless without eventsourcing's table lock. The recorder inserts
+    through migrations/0010's function instead (frontline.event_store).
     """
     try:
         params = conninfo_to_dict(dsn)
@@ -69,6 +71,7 @@ def eventsourcing_env(dsn: str, *, pool_size: int = 5) -> dict[str, str]:
     host = str(params.get("host") or "localhost")
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
         "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(params.get("port") or "5432"),

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from frontline.database import eventsourcing_env
+from frontline.event_store import ArrayInsertRecorder
 
 
 class Counter(Aggregate):
@@ -82,3 +83,27 @@ def test_version_conflict_is_refused_and_burns_no_position(database_dsn: str) ->
 def test_unknown_aggregate_is_not_found(application: Frontline) -> None:
     with pytest.raises(AggregateNotFoundError):
         application.repository.get(uuid4())
+
+
+def test_a_batch_goes_through_the_array_insert_with_its_positions_paired_in_order(
+    application: Frontline, database_dsn: str
+) -> None:
+    """frontline.event_store: the recorder in use inserts a batch as binary arrays; the
+    positions it returns pair with the events eventsourcing gave it, in order, and the bytes
+    stored are the bytes given."""
+    assert isinstance(application.recorder, ArrayInsertRecorder)
+    counters = [Counter(f"place {i}") for i in range(300)]
+    for i, counter in enumerate(counters):
+        for _ in range(i % 3):
+            counter.increment()
+    recordings = application.save(*counters)
+    positions = [r.notification.id for r in recordings]
+    assert positions == list(range(1, len(recordings) + 1))
+    stored = {
+        n.id: (n.originator_id, n.originator_version, n.state)
+        for n in application.recorder.select_notifications(start=1, limit=2_000)
+    }
+    for recording in recordings:
+        note = recording.notification
+        assert stored[note.id] == (note.originator_id, note.originator_version, note.state)
+    assert application.recorder.insert_events([]) == []

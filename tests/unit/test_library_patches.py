@@ -1,4 +1,5 @@
-"""Every name api/graphql/patches/ relies on in strawberry-graphql and graphql-core is still
+"""Every name api/graphql/patches/ relies on in strawberry-graphql and graphql-core (and
+frontline/event_store.py in eventsourcing) is still
 where the patches expect it, with the signature they expect: a release that moves one
 fails here in a second, instead of silently undoing a fix (the memory leak, the fan-out's
 speed) in production. pyproject.toml pins the ranges these checks were written for."""
@@ -8,6 +9,8 @@ from __future__ import annotations
 import inspect
 from importlib.metadata import version
 
+from eventsourcing import persistence as es_persistence
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from graphql.execution import executor as graphql_executor
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions import MaskErrors, ValidationCache
@@ -78,3 +81,19 @@ def test_the_http_view_methods_the_api_overrides_keep_their_signatures() -> None
     ]  # fmt: skip
     assert parameters(AsyncBaseHTTPView.process_result) == ["self", "request", "result"]
     assert parameters(AsyncBaseHTTPView.run) == ["self", "request", "context", "root_value"]
+
+
+def test_eventsourcing_still_saves_through_the_recorder_method_the_event_store_overrides() -> None:
+    """frontline.event_store.ArrayInsertRecorder replaces ``insert_events``; eventsourcing's
+    EventStore.put must still call it with the stored events and pair the ids it returns
+    with them, and the factory must still take the recorder class from the environment."""
+    assert version("eventsourcing").startswith("9.5.")
+    assert parameters(PostgresApplicationRecorder.insert_events) == [
+        "self",
+        "stored_events",
+        "kwargs",
+    ]
+    put = inspect.getsource(es_persistence.EventStore.put)
+    assert "notification_ids = self.recorder.insert_events(stored_events, **kwargs)" in put
+    assert "zip(" in put
+    assert "APPLICATION_RECORDER_TOPIC" in inspect.getsource(PostgresFactory.application_recorder)
