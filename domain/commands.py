@@ -104,6 +104,8 @@ class Amend:
     summary: str | None = None
     fatalities: int | None = None
     provenance: Provenance | None = None
+    # Of summary and fatalities, those a revised row no longer gives: emptied.
+    clear: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,9 @@ _NOT_FINGERPRINTED = {"expected_version", "recorded_by"}
 # still matches (tests/unit/test_fingerprints.py). Add every new command field here.
 _ADDED_LATER: dict[str, frozenset[str]] = {
     "RecordIncident": frozenset({"fatalities", "provenance"}),
-    "Amend": frozenset({"details", "actors", "sources", "summary", "fatalities", "provenance"}),
+    "Amend": frozenset(
+        {"details", "actors", "sources", "summary", "fatalities", "provenance", "clear"}
+    ),
 }
 
 
@@ -141,7 +145,7 @@ def fingerprint(command: Command) -> str:
     payload = {}
     for name in field_names(type(command)):
         value = getattr(command, name)
-        if name in _NOT_FINGERPRINTED or (name in later and value is None):
+        if name in _NOT_FINGERPRINTED or (name in later and value in (None, ())):
             continue
         payload[name] = canonical(value)
     text = json.dumps({"command": type(command).__name__, **payload}, sort_keys=True)

@@ -23,6 +23,7 @@ from domain.errors import (
     DomainError,
     IdempotencyKeyReused,
     InvalidCoordinates,
+    InvalidCorrection,
     InvalidInput,
     InvalidTime,
     MissingSource,
@@ -320,9 +321,23 @@ def _amend(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:
         summary=clean_text(cmd.summary, "summary"),
         fatalities=_fatalities(cmd.fatalities),
         provenance=_provenance(cmd.provenance),
+        cleared=_cleared(cmd),
     )
     source = None if cmd.source is None else _source(unit, cmd.source)
     incident.amend(valid_time, places, _reason(cmd.reason), source, meta, revision)
+
+
+def _cleared(cmd: Any) -> tuple[str, ...]:
+    cleared = tuple(dict.fromkeys(getattr(cmd, "clear", ()) or ()))
+    for name in cleared:
+        if name not in Revision.CLEARABLE:
+            raise InvalidCorrection(
+                f"only {' and '.join(Revision.CLEARABLE)} can be cleared, not {name!r}",
+                field="clear",
+            )
+        if getattr(cmd, name) is not None:
+            raise InvalidCorrection(f"{name} cannot be both given and cleared", field="clear")
+    return cleared
 
 
 def _retract(unit: Unit, incident: Incident, cmd: Any, meta: RequestMeta) -> None:

@@ -8,7 +8,7 @@ the incident can be rebuilt from its history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -39,15 +39,22 @@ class Revision:
     summary: str | None = None
     fatalities: int | None = None
     provenance: Provenance | None = None
+    # Fields the revision empties (a dataset's row that no longer gives them): None above
+    # cannot say so, it means "as it was".
+    cleared: tuple[str, ...] = ()
 
     FIELDS: ClassVar = ("details", "actor_ids", "sources", "summary", "fatalities", "provenance")
+    CLEARABLE: ClassVar = ("summary", "fatalities")
 
     def changes(self, incident: Incident) -> Revision | None:
-        changed = {
+        changed: dict[str, Any] = {
             name: getattr(self, name)
             for name in self.FIELDS
             if getattr(self, name) is not None and getattr(self, name) != getattr(incident, name)
         }
+        cleared = tuple(n for n in self.cleared if getattr(incident, n) is not None)
+        if cleared:
+            changed["cleared"] = cleared
         return Revision(**changed) if changed else None
 
     def apply(self, incident: Incident) -> None:
@@ -55,6 +62,8 @@ class Revision:
             value = getattr(self, name)
             if value is not None:
                 setattr(incident, name, value)
+        for name in self.cleared:
+            setattr(incident, name, None)
 
 
 @dataclass(frozen=True)

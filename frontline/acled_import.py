@@ -25,6 +25,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from domain import commands as c
+from domain.actors import Actor
 from domain.application import Frontline
 from domain.errors import DomainError
 from domain.identity import incident_id, place_id
@@ -38,6 +39,7 @@ from frontline.acled import (
     RowError,
     map_row,
 )
+from readmodel.events import registered
 from readmodel.queries.live import distance_km
 
 CHUNK: Final = 1000
@@ -345,6 +347,10 @@ def _revise(m: Mapped, slug: str, key: str, incident: UUID) -> c.Amend:
         summary=m.summary,
         fatalities=m.fatalities,
         provenance=m.provenance,
+        # What the revised row no longer gives is emptied, not kept from the earlier one.
+        clear=tuple(
+            n for n, v in (("summary", m.summary), ("fatalities", m.fatalities)) if v is None
+        ),
     )
 
 
@@ -402,9 +408,6 @@ def _count(summary: Summary, step: Step) -> None:
 HELD_PLACES: Final = """
 SELECT slug, name, kind, latitude, longitude, country, governorate, aliases, parent_id
   FROM rm.places WHERE slug = ANY($1::text[])"""
-HELD_ACTORS: Final = """
-SELECT originator_id FROM public.frontline_events
- WHERE originator_version = 1 AND originator_id = ANY($1::uuid[])"""
 HELD_INCIDENTS: Final = """
 SELECT provenance->>'record_id' AS record_id, id, (provenance->>'revision')::bigint AS revision,
        status = 'retracted' AS retracted
@@ -416,7 +419,7 @@ async def lookup(conn: Any, needs: Needs) -> Held:
     """What the log holds of ``needs``: places and incidents from the read models (project
     first: ``readmodel.projector.catch_up``), actors from the log itself."""
     places = await conn.fetch(HELD_PLACES, sorted(needs.place_slugs))
-    actors = await conn.fetch(HELD_ACTORS, sorted(needs.actor_ids)) if needs.actor_ids else []
+    actors = await registered(conn, needs.actor_ids) if needs.actor_ids else {}
     incidents = (
         await conn.fetch(HELD_INCIDENTS, sorted(needs.record_ids)) if needs.record_ids else []
     )
@@ -428,7 +431,7 @@ async def lookup(conn: Any, needs: Needs) -> Held:
             )
             for r in places
         },
-        actors={r["originator_id"] for r in actors},
+        actors={i for i, kind in actors.items() if kind is Actor},
         incidents={
             r["record_id"]: HeldIncident(r["id"], r["revision"], r["retracted"])
             for r in incidents

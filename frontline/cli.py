@@ -17,10 +17,8 @@ import asyncpg
 import click
 
 from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, revoke_key
-from domain.actors import Actor
 from domain.application import Frontline
 from domain.errors import DomainError
-from domain.places import Place
 from domain.vocabulary import AssessmentTier
 from frontline.acled_cli import import_acled_command
 from frontline.acled_export import export_acled
@@ -43,7 +41,7 @@ from frontline.migrate import MigrationError, migrate
 from frontline.projecting import die_with_parent, watch_parent
 from frontline.sample import load_sample
 from frontline.server import create_server
-from readmodel.events import HEAD, head_position
+from readmodel.events import HEAD, head_position, registered
 from readmodel.projector import Projector, catch_up
 from readmodel.queries.control import known_position
 from readmodel.rebuild import rebuild as rebuild_read_models
@@ -52,10 +50,6 @@ from readmodel.rebuild import rebuild_if_outdated
 logger = logging.getLogger("frontline")
 T = TypeVar("T")
 
-REGISTERED: Final = (
-    "SELECT originator_id, topic FROM public.frontline_events "
-    "WHERE originator_version = 1 AND originator_id = ANY($1::uuid[])"
-)
 #: Session advisory lock key held while checking for and loading the sample ("FRONTSMP").
 SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
 
@@ -426,15 +420,11 @@ def import_control_command(
 
 
 async def _registered(dsn: str, ids: set[UUID]) -> dict[UUID, type]:
-    """Which of ``ids`` the log holds as a place or an actor: one query for a whole file,
-    instead of a read per row."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch(REGISTERED, list(ids))
+        return await registered(conn, ids)
     finally:
         await conn.close()
-    kinds = {"domain.places:Place.Registered": Place, "domain.actors:Actor.Registered": Actor}
-    return {r["originator_id"]: kinds[r["topic"]] for r in rows if r["topic"] in kinds}
 
 
 def _counted(rows: list[Any], advance: Callable[[int], None]) -> Iterator[Any]:

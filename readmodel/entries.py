@@ -52,6 +52,8 @@ def entry_record(logged: LoggedEvent, before: Amendable | None = None) -> tuple[
                 old[name], new[name] = before.revisable[name], value
                 if name == "details":
                     old["kind"], new["kind"] = before.revisable[name].kind, value.kind
+            elif revision is not None and name in revision.cleared:
+                old[name], new[name] = before.revisable[name], None
         amended_from, amended_to = dumps(old), dumps(new)
     return (
         logged.position,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,9 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from domain.actors import Actor
 from domain.codec import make_transcoder
+from domain.places import Place
 
 MAPPER: Mapper[UUID] = Mapper(transcoder=make_transcoder())
 
@@ -69,3 +72,19 @@ async def replay_aggregate(conn: Any, aggregate_id: UUID, version: int) -> Any:
 
 async def head_position(conn: Any) -> int:
     return int(await conn.fetchval(HEAD))
+
+
+REGISTERED = (
+    "SELECT originator_id, topic FROM public.frontline_events "
+    "WHERE originator_version = 1 AND originator_id = ANY($1::uuid[])"
+)
+_REGISTRATIONS = {"domain.places:Place.Registered": Place, "domain.actors:Actor.Registered": Actor}
+
+
+async def registered(conn: Any, ids: Iterable[UUID]) -> dict[UUID, type]:
+    """Which of ``ids`` the log holds as a place or an actor (their first event): one query
+    for a whole file's references, instead of a read per row."""
+    rows = await conn.fetch(REGISTERED, sorted(set(ids)))
+    return {
+        r["originator_id"]: _REGISTRATIONS[r["topic"]] for r in rows if r["topic"] in _REGISTRATIONS
+    }

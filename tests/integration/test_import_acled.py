@@ -293,3 +293,22 @@ def test_a_file_that_stops_being_csv_is_refused_before_anything_is_recorded(
     assert done.returncode == 1
     assert "not UTF-8 text" in done.stderr
     assert head(database_dsn) == 0
+
+
+def test_a_revision_that_no_longer_gives_notes_or_fatalities_empties_them(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    first = _clash("T9", "Masyaf", "35.06", "36.34", "100").replace(",0,,100", ",5,,100")
+    assert import_acled(database_dsn, str(_rows(tmp_path, "a.csv", first))).returncode == 0
+    blank = _clash("T9", "Masyaf", "35.06", "36.34", "200").replace("A clash at Tall.,0,", ",,")
+    done = import_acled(database_dsn, str(_rows(tmp_path, "b.csv", blank)))
+    assert "revised: 1" in done.stderr, done.stderr
+    found = asyncio.run(
+        ask(
+            database_dsn,
+            """{ incidents(first: 5, filter: {kinds: [CLASH]}) {
+        nodes { fatalities summary history { type } } } }""",
+        )
+    )["incidents"]["nodes"]
+    assert found == [{"fatalities": None, "summary": None,
+                      "history": [{"type": "Recorded"}, {"type": "Amended"}]}]  # fmt: skip

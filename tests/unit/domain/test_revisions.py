@@ -103,3 +103,21 @@ def test_a_revision_naming_an_unknown_actor_is_refused(world: World) -> None:
     receipt = world.record(Capture(by=(world.hts,)))
     with world.refused(UnknownActor, "UNKNOWN_ACTOR"):
         world.app.execute(c.Amend(receipt.id, "x", details=Capture(by=(actor_id("nobody"),))))
+
+
+def test_a_revision_can_empty_the_summary_and_the_fatalities_a_row_no_longer_gives(
+    world: World,
+) -> None:
+    receipt = world.record(Capture(by=(world.hts,)), fatalities=5, summary="5 dead")
+    world.app.execute(c.Amend(receipt.id, "ACLED revision", clear=("fatalities", "summary")))
+    after: Any = world.app.get(receipt.id)
+    assert (after.fatalities, after.summary) == (None, None)
+    amended = world.app.history(receipt.id)[-1]
+    assert amended.revision.cleared == ("fatalities", "summary")  # type: ignore[attr-defined]
+    # Emptying what is already empty changes nothing.
+    with world.refused(InvalidCorrection, "INVALID_CORRECTION"):
+        world.app.execute(c.Amend(receipt.id, "again", clear=("fatalities",)))
+    with world.refused(InvalidCorrection, "INVALID_CORRECTION"):
+        world.app.execute(c.Amend(receipt.id, "no", clear=("details",)))
+    with world.refused(InvalidCorrection, "INVALID_CORRECTION"):
+        world.app.execute(c.Amend(receipt.id, "both", fatalities=2, clear=("fatalities",)))
