@@ -29,6 +29,7 @@ from domain.actors import Actor
 from domain.application import Frontline
 from domain.errors import DomainError
 from domain.identity import incident_id, place_id
+from domain.values import Coordinates
 from frontline.acled import (
     DATASET,
     AcledError,
@@ -41,6 +42,7 @@ from frontline.acled import (
 )
 from readmodel.events import registered
 from readmodel.queries.live import distance_km
+from readmodel.queries.rows import PlaceRow, place_from_row
 
 CHUNK: Final = 1000
 #: How far a row's coordinates may lie from a held place of its name that it is (a city's
@@ -57,19 +59,6 @@ def record_key(record_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class HeldPlace:
-    slug: str
-    name: str
-    kind: str
-    latitude: float
-    longitude: float
-    country: str
-    governorate: str | None
-    aliases: tuple[str, ...]
-    parent_id: UUID | None
-
-
-@dataclass(frozen=True)
 class HeldIncident:
     id: UUID
     revision: int
@@ -80,7 +69,7 @@ class HeldIncident:
 class Held:
     """What the log holds that a file refers to (looked up in bulk before planning)."""
 
-    places: dict[str, HeldPlace] = field(default_factory=dict)  # by slug
+    places: dict[str, PlaceRow] = field(default_factory=dict)  # by slug
     actors: set[UUID] = field(default_factory=set)
     incidents: dict[str, HeldIncident] = field(default_factory=dict)  # by ACLED event id
 
@@ -245,7 +234,7 @@ class _Places:
     """Finds each row's place among those held, or registers it under a free slug."""
 
     def __init__(self) -> None:
-        self.held: dict[str, HeldPlace] = {}
+        self.held: dict[str, PlaceRow] = {}
         self.claimed: dict[str, tuple[str, str, str, str]] = {}  # slug -> key, in this file
         self.slugs: dict[tuple[str, str, str, str], str] = {}  # key -> slug
         self.aliased: set[str] = set()
@@ -270,20 +259,20 @@ class _Places:
             return candidate, [_register_place(candidate, spec)], 1
         raise AssertionError("the last candidate slug is unique to the place's key")
 
-    def _alias(self, held: HeldPlace, spec: PlaceSpec) -> list[c.Command]:
+    def _alias(self, held: PlaceRow, spec: PlaceSpec) -> list[c.Command]:
         known = {held.name.casefold(), *(a.casefold() for a in held.aliases)}
         if spec.name.casefold() in known or held.slug in self.aliased:
             return []
         self.aliased.add(held.slug)
         return [
             c.RegisterPlace(
-                held.slug, held.name, held.kind, _coordinates(held), held.country,  # type: ignore[arg-type]
+                held.slug, held.name, held.kind, _coordinates(held), held.country,
                 governorate=held.governorate, aliases=(spec.name,), parent=held.parent_id,
             )
         ]  # fmt: skip
 
 
-def _same_place(held: HeldPlace, spec: PlaceSpec) -> bool:
+def _same_place(held: PlaceRow, spec: PlaceSpec) -> bool:
     """A held place with one of the row's slugs is the row's place if it lies in the same
     country and admin area and within SAME_PLACE_KM of the row's coordinates. The distance
     tells apart namesakes in different districts (ACLED's admin2, which places do not keep):
@@ -301,9 +290,7 @@ def _same_place(held: HeldPlace, spec: PlaceSpec) -> bool:
     return same_country and same_admin and near
 
 
-def _coordinates(held: HeldPlace) -> Any:
-    from domain.values import Coordinates  # noqa: PLC0415
-
+def _coordinates(held: PlaceRow) -> Coordinates:
     return Coordinates(held.latitude, held.longitude)
 
 
@@ -405,9 +392,7 @@ def _count(summary: Summary, step: Step) -> None:
     summary.actors_created += step.registers[1]
 
 
-HELD_PLACES: Final = """
-SELECT slug, name, kind, latitude, longitude, country, governorate, aliases, parent_id
-  FROM rm.places WHERE slug = ANY($1::text[])"""
+HELD_PLACES: Final = "SELECT * FROM rm.places WHERE slug = ANY($1::text[])"
 HELD_INCIDENTS: Final = """
 SELECT provenance->>'record_id' AS record_id, id, (provenance->>'revision')::bigint AS revision,
        status = 'retracted' AS retracted
@@ -424,13 +409,7 @@ async def lookup(conn: Any, needs: Needs) -> Held:
         await conn.fetch(HELD_INCIDENTS, sorted(needs.record_ids)) if needs.record_ids else []
     )
     return Held(
-        places={
-            r["slug"]: HeldPlace(
-                r["slug"], r["name"], r["kind"], r["latitude"], r["longitude"], r["country"],
-                r["governorate"], tuple(r["aliases"]), r["parent_id"],
-            )
-            for r in places
-        },
+        places={r["slug"]: place_from_row(r) for r in places},
         actors={i for i, kind in actors.items() if kind is Actor},
         incidents={
             r["record_id"]: HeldIncident(r["id"], r["revision"], r["retracted"])

@@ -15,8 +15,6 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from api.graphql.context import Context
-from api.graphql.schema import schema
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Assessment, Capture, Withdrawal
@@ -29,6 +27,7 @@ from frontline.sample import load_sample
 from readmodel.projector import catch_up
 from tests.support.cli import run_frontline
 from tests.support.databases import temporary_database
+from tests.support.in_process import read
 
 pytestmark = pytest.mark.slow
 
@@ -106,16 +105,7 @@ async def answers(dsn: str, known_at: list[datetime | None]) -> list[Any]:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
 
     async def ask(query: str, **variables: Any) -> Any:
-        context = Context(
-            pool=pool,
-            application=None,  # type: ignore[arg-type]  # queries never write
-            principal=None,
-            open_reads=True,
-            projected=lambda: asyncio.sleep(0, 0),
-        )
-        result = await schema.execute(query, variable_values=variables, context_value=context)
-        assert result.errors is None, result.errors
-        return result.data
+        return await read(pool, query, **variables)
 
     state = "status validFrom validTo knownFromPosition knownToPosition disputed inferred "
     state += "assessed abandoned "

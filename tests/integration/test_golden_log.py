@@ -5,7 +5,6 @@ upcaster (README: "Changing an event"), never edit the golden file."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -14,10 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.graphql.context import Context
-from api.graphql.schema import schema
 from domain.vocabulary import IncidentKind
 from tests.support.cli import run_frontline
+from tests.support.in_process import read
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +29,7 @@ def frontline(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def ask(dsn: str, query: str) -> Any:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
-        context = Context(
-            pool=pool,
-            application=None,  # type: ignore[arg-type]  # queries never write
-            principal=None,
-            open_reads=True,
-            projected=lambda: asyncio.sleep(0, 0),
-        )
-        result = await schema.execute(query, context_value=context)
-        assert result.errors is None, result.errors
-        return result.data
+        return await read(pool, query)
     finally:
         await pool.close()
 

@@ -12,10 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.graphql.context import Context
-from api.graphql.schema import schema
 from readmodel.projector import catch_up
 from tests.support.cli import run_frontline
+from tests.support.in_process import read
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +41,7 @@ async def ask(dsn: str, query: str, **variables: Any) -> Any:
         await conn.close()
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
-        context = Context(
-            pool=pool,
-            application=None,  # type: ignore[arg-type]  # queries never write
-            principal=None,
-            open_reads=True,
-            projected=lambda: asyncio.sleep(0, 0),
-        )
-        result = await schema.execute(query, variable_values=variables, context_value=context)
-        assert result.errors is None, result.errors
-        return result.data
+        return await read(pool, query, **variables)
     finally:
         await pool.close()
 

@@ -149,3 +149,18 @@ def _keys_for(dsn: str) -> dict[str, str]:
 
 async def _event() -> asyncio.Event:
     return asyncio.Event()  # made in the client's loop, where it is awaited
+
+
+async def read(pool: Any, query: str, **variables: Any) -> Any:
+    """Ask the schema a query with a read-only context on ``pool`` (no application, no key,
+    open reads): what a test of already projected read models needs. Errors fail the test."""
+    context = Context(
+        pool=pool,
+        application=None,  # type: ignore[arg-type]  # queries never write
+        principal=None,
+        open_reads=True,
+        projected=lambda: asyncio.sleep(0, 0),
+    )
+    result = await schema.execute(query, variable_values=variables, context_value=context)
+    assert result.errors is None, result.errors
+    return result.data
