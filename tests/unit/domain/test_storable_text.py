@@ -1,0 +1,48 @@
+"""A NUL character anywhere in a command's text is refused before anything is recorded
+(PostgreSQL text and jsonb cannot hold it: the projector would stall behind the event)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from domain import commands as c
+from domain.details import OtherEvent
+from domain.errors import InvalidInput
+from domain.handlers import check_storable_text
+from domain.identity import place_id
+from domain.values import Provenance, Source, ValidTime
+from domain.vocabulary import TimePrecision
+
+
+def incident(**overrides: object) -> c.RecordIncident:
+    fields: dict[str, object] = {
+        "details": OtherEvent("Protests / Peaceful protest"),
+        "valid_time": ValidTime(datetime(2024, 12, 5, tzinfo=UTC), TimePrecision.DAY),
+        "places": (place_id("hama"),),
+        "sources": (Source("SOHR", quote="a quote"),),
+        "summary": "a summary",
+        "provenance": Provenance("acled", "SYR1", "1", (("notes", "n"), ("tags", "t"))),
+    }
+    return c.RecordIncident(**(fields | overrides))  # type: ignore[arg-type]
+
+
+def test_a_command_without_nul_passes() -> None:
+    check_storable_text(incident())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"summary": "a\x00b"},
+        {"sources": (Source("SOHR", quote="fine"), Source("X", quote="bad\x00"))},
+        {"provenance": Provenance("acled", "SYR1", "1", (("notes", "n\x00"),))},
+        {"details": OtherEvent("Protests\x00")},
+        {"key": "k\x00"},
+    ],
+    ids=["summary", "a source's quote", "a provenance column", "details", "key"],
+)
+def test_a_nul_anywhere_is_refused(overrides: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        check_storable_text(incident(**overrides))
