@@ -168,7 +168,9 @@ class Validator:
             app.repository,
             now=app.clock() + CLOCK_SKEW,
             known=dict(app.known),  # a copy: what a check proves must not outlive it
-            optimistic=True,
+            # Not optimistic: a keyed incident is read, so a reused key is refused here as
+            # recording would refuse it (recording finds out from its insert's conflict).
+            optimistic=False,
         )
 
     def check(self, commands: Sequence[Command]) -> None:

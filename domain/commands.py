@@ -126,12 +126,16 @@ _NOT_FINGERPRINTED = {"expected_version", "recorded_by"}
 # Fields added to a command after requests were first fingerprinted and stored: left out while
 # unset, so a request that does not use them keeps the fingerprint stored for it, and its retry
 # still matches (tests/unit/test_fingerprints.py). Add every new command field here.
-_ADDED_LATER: dict[str, frozenset[str]] = {
-    "RecordIncident": frozenset({"fatalities", "provenance"}),
-    "Amend": frozenset(
-        {"details", "actors", "sources", "summary", "fatalities", "provenance", "clear"}
-    ),
-}
+# Each maps to its unset value: ``Amend(actors=())`` (no co-actors left) is a request of its
+# own, unlike ``actors=None``.
+_ADDED_LATER: dict[str, dict[str, Any]] = {
+    "RecordIncident": {"fatalities": None, "provenance": None},
+    "Amend": {
+        "details": None, "actors": None, "sources": None, "summary": None, "fatalities": None,
+        "provenance": None, "clear": (),
+    },
+}  # fmt: skip
+_UNSET: Final = object()
 
 
 def fingerprint(command: Command) -> str:
@@ -141,11 +145,11 @@ def fingerprint(command: Command) -> str:
     instants in UTC, lists for tuples, and unset fields left out (adding an optional field to
     a command later does not change the fingerprint of requests that don't use it).
     """
-    later = _ADDED_LATER.get(type(command).__name__, frozenset())
+    later = _ADDED_LATER.get(type(command).__name__, {})
     payload = {}
     for name in field_names(type(command)):
         value = getattr(command, name)
-        if name in _NOT_FINGERPRINTED or (name in later and value in (None, ())):
+        if name in _NOT_FINGERPRINTED or value == later.get(name, _UNSET):
             continue
         payload[name] = canonical(value)
     text = json.dumps({"command": type(command).__name__, **payload}, sort_keys=True)

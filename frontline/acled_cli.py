@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Final
@@ -22,6 +22,7 @@ from frontline.acled_import import (
     checking,
     import_acled,
     recording,
+    repeated_ids,
     scan,
 )
 from frontline.config import load_settings
@@ -91,8 +92,9 @@ async def _run(
         await rebuild_if_outdated(conn)
         await catch_up(conn)
 
-        async def run(write: Write, label: str) -> Summary:
+        async def run(write_for: Callable[[Planner], Write], label: str) -> Summary:
             planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
+            write = write_for(planner)
             with (
                 _text(file) as lines,
                 _opened(deletions) as listed,
@@ -105,11 +107,15 @@ async def _run(
                 )  # fmt: skip
 
         if strict or dry_run:
-            checked = await run(checking(app, scanned.repeated), "checking")
+            with _text(file) as lines, _opened(deletions) as listed:
+                repeated = repeated_ids(
+                    read_acled(lines), read_deletions(listed) if listed else (), scanned.repeated
+                )
+            checked = await run(lambda planner: checking(app, repeated, planner), "checking")
             checked.dry_run = dry_run
             if dry_run or checked.rejected:
                 return checked
-        return await run(recording(app), "importing")
+        return await run(lambda _: recording(app), "importing")
     finally:
         await asyncio.to_thread(app.close)
         await conn.close()

@@ -431,7 +431,7 @@ class Scan:
     """A file read once before anything is written: it is CSV to the end (a file that breaks
     at row 900,000 is refused before row 1 is recorded), how many rows it has (the progress
     bar), and which event ids may occur more than once in it or in the deletions (a
-    superset): the incidents a check must keep in memory for later rows."""
+    superset, from a bitmap of hashes: ``repeated_ids`` confirms them)."""
 
     rows: int = 0
     repeated: set[str] = field(default_factory=set)
@@ -469,12 +469,29 @@ def recording(app: Frontline) -> Write:
     return write
 
 
-def checking(app: Frontline, repeated: set[str]) -> Write:
+def repeated_ids(
+    rows: Iterable[AcledRow], deletions: Iterable[tuple[int, str, str]], candidates: set[str]
+) -> set[str]:
+    """Which of the scan's candidates do occur more than once (a second pass that counts
+    only them): the exact set a check keeps incidents for."""
+    counts: dict[str, int] = {}
+    for record_id in (*(r.get("event_id_cnty") for r in rows), *(d[1] for d in deletions)):
+        if record_id in candidates:
+            counts[record_id] = counts.get(record_id, 0) + 1
+    return {record_id for record_id, n in counts.items() if n > 1}
+
+
+def checking(app: Frontline, repeated: set[str], planner: Planner) -> Write:
     """Check steps as recording them would, record nothing (``Frontline.validator``): a
     dry run, and the first pass of ``--strict``. Keeps in memory only the incidents that a
-    later row may revise (``Scan.repeated``)."""
+    later row of the file revises or deletes (``repeated_ids``), as ``planner`` names them."""
     validator = app.validator()
-    kept = {incident_id(record_key(record_id)) for record_id in repeated}
+    derived = {incident_id(record_key(record_id)) for record_id in repeated}
+
+    def kept(incident: UUID) -> bool:
+        return incident in derived or incident in {
+            planner.ids[r] for r in repeated if r in planner.ids
+        }
 
     def check(steps: list[Step], summary: Summary) -> None:
         for step in steps:
@@ -484,7 +501,7 @@ def checking(app: Frontline, repeated: set[str]) -> Write:
                 summary.reject(f"{step.where}: {refusal.field or 'row'}: {refusal.message}")
             else:
                 _count(summary, step)
-        validator.forget(kept.__contains__)
+        validator.forget(kept)
         if validator.held() > MAX_HELD_FOR_CHECK:
             raise AcledError(
                 f"more than {MAX_HELD_FOR_CHECK:,} events are revised within the file: "

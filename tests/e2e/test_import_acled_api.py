@@ -5,11 +5,16 @@ once. Writers and anonymous callers are refused, as are bodies over the limit an
 
 from __future__ import annotations
 
+import asyncio
+import re
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from bench.acled_synthetic import write_file
 from tests.integration.test_import_acled import (
     DELETIONS,
     HTS_LED,
@@ -120,3 +125,36 @@ def test_a_file_that_is_not_acled_or_over_the_body_limit_is_refused(server: Serv
     assert (
         post(server, server.admin_key, IMPORT, csv=huge, strict=False, dry=False).status_code == 413
     )
+
+
+def test_an_import_whose_client_hangs_up_keeps_whole_chunks_and_resumes(
+    server: Server, tmp_path: Path
+) -> None:
+    """1,500 rows posted by a client that gives up after a fraction of a second: the import
+    stops at a chunk's end (nothing half-recorded), the next import waits for it and records
+    exactly the rest, and every row is in the log once."""
+    text = write_file(tmp_path / "synthetic.csv", 1_500, seed=11).read_text(encoding="utf-8")
+    variables = {"csv": text, "deletions": None, "strict": False, "dry": False}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(server.graphql, json={"query": IMPORT, "variables": variables},
+                   headers=server.headers(server.admin_key), timeout=0.3)  # fmt: skip
+    rest = send(server, server.admin_key, text)["data"]["importAcled"]
+    assert rest["rowsRead"] == 1_500
+    assert rest["rejected"] == 0
+    assert rest["incidentsRecorded"] + rest["unchanged"] == 1_500
+    assert rest["unchanged"] % 1_000 == 0  # whole chunks of the first attempt, or none
+    assert asyncio.run(_recorded_once(server.dsn)) == 1_500
+
+
+async def _recorded_once(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        keys = await conn.fetch(
+            "SELECT convert_from(state, 'UTF8')::jsonb #>> '{meta,_data_,key}' AS key"
+            "  FROM public.frontline_events WHERE topic = 'domain.incidents:Incident.Recorded'"
+        )
+    finally:
+        await conn.close()
+    synthetic = [k["key"] for k in keys if re.fullmatch(r"acled/SYR\d+", k["key"] or "")]
+    assert len(synthetic) == len(set(synthetic))  # no row twice
+    return len(synthetic)

@@ -45,3 +45,9 @@ def test_fields_added_to_a_command_later_leave_the_fingerprints_of_requests_with
     text = json.dumps({"command": "Amend", **payload}, sort_keys=True)
     assert c.fingerprint(amend) == hashlib.sha256(text.encode()).hexdigest()
     assert c.fingerprint(replace(amend, fatalities=3)) != c.fingerprint(amend)
+
+
+def test_an_emptied_list_is_a_request_of_its_own() -> None:
+    amend = c.Amend(UUID(int=7), "no co-actors left", key="k")
+    assert c.fingerprint(replace(amend, actors=())) != c.fingerprint(amend)
+    assert c.fingerprint(replace(amend, clear=())) == c.fingerprint(amend)
