@@ -148,7 +148,7 @@ async def _rechecks(server: Server, seconds: float = 2.0) -> set[Any]:
 
 
 async def test_a_request_whose_client_hangs_up_stops_its_work(server: Server) -> None:
-    """A waiting `fresh` re-checks the read models twice a second for up to 10 s; once its
+    """A waiting `fresh` re-checks the read models twice a second for up to 5 s; once its
     client has gone, it stops (uvicorn alone would run it to the end)."""
     body = f'{{"query": "{{ fresh(position: {NEVER}, timeoutMs: 10000) {{ __typename }} }}"}}'
     request = (
@@ -159,12 +159,23 @@ async def test_a_request_whose_client_hangs_up_stops_its_work(server: Server) ->
     connection.sendall(request)
     await asyncio.sleep(0.5)
     while_waiting = await _rechecks(server)
-    connection.close()  # the client hangs up with 7 s of waiting left
+    connection.close()  # the client hangs up with 4 s of waiting left
     await asyncio.sleep(0.5)
     settled = await _rechecks(server, 0.1)
     after_hanging_up = await _rechecks(server) - settled
     assert len(while_waiting) >= 3, while_waiting
     assert after_hanging_up == set(), after_hanging_up
+
+
+def test_fresh_waits_at_most_half_the_deadline_and_answers_stale(server: Server) -> None:
+    """Asked to wait 10 s (the request deadline), `fresh` gives up at 5 s with its typed
+    STALE answer, not the deadline's 503."""
+    started = time.monotonic()
+    response = post(server, f"{{ fresh(position: {NEVER}, timeoutMs: 10000) {{ __typename }} }}")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert codes(response.json()) == ["STALE"]
+    assert 4.5 < elapsed < 8, elapsed
 
 
 def test_a_request_past_its_deadline_gets_503_timeout(tight: Server) -> None:
