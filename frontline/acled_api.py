@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
 from api.graphql.errors import ApiError
 from domain.application import Frontline
 from domain.errors import InvalidInput
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import (
-    Planner,
-    Summary,
-    Write,
-    checking,
-    import_acled,
-    recording,
-    repeated_ids,
-    scan,
-)
+from frontline.acled_import import Rows, Summary, import_file
 from readmodel.events import head_position
 from readmodel.projector import projected_position
 
@@ -60,34 +52,20 @@ class AcledImporter:
     ) -> Summary:
         text = text.removeprefix("\ufeff")
         listed = (deletions or "").removeprefix("\ufeff")
+
+        @contextmanager
+        def opened() -> Iterator[Rows]:
+            yield read_acled(text), read_deletions(listed) if listed else ()
+
         try:
-            scanned = scan(read_acled(text), read_deletions(listed) if listed else ())
             async with self.pool.acquire() as conn:
                 await _wait_projected(conn)
-
-                async def run(write_for: Callable[[Planner], Write]) -> Summary:
-                    planner = Planner(file=FILE, deletions_file=DELETIONS)
-                    return await import_acled(
-                        conn, write_for(planner), planner,
-                        read_acled(text), read_deletions(listed) if listed else (),
-                        stopped=stop.is_set,
-                    )  # fmt: skip
-
-                if strict or dry_run:
-                    repeated = repeated_ids(
-                        read_acled(text), read_deletions(listed) if listed else (),
-                        scanned.repeated,
-                    )  # fmt: skip
-                    checked = await run(lambda p: checking(self.application, repeated, p))
-                    checked.dry_run = dry_run
-                    if stop.is_set():  # cut short: a check not finished proves nothing
-                        return checked
-                    if strict and checked.rejected:
-                        raise _refused(checked)
-                    if dry_run:
-                        checked.position = await head_position(conn)
-                        return checked
-                summary = await run(lambda _: recording(self.application))
+                summary = await import_file(
+                    conn, self.application, opened, file=FILE, deletions_file=DELETIONS,
+                    strict=strict, dry_run=dry_run, stopped=stop.is_set,
+                )  # fmt: skip
+                if strict and summary.rejected and not stop.is_set():
+                    raise _refused(summary)
                 summary.position = await head_position(conn)
                 return summary
         except AcledError as error:

@@ -1,4 +1,4 @@
-"""`frontline import-acled`: the command around ``frontline.acled_import``."""
+"""`frontline import-acled`: the command around ``frontline.acled_import.import_file``."""
 
 from __future__ import annotations
 
@@ -14,17 +14,7 @@ import click
 
 from domain.application import Frontline
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import (
-    CHUNK,
-    Planner,
-    Summary,
-    Write,
-    checking,
-    import_acled,
-    recording,
-    repeated_ids,
-    scan,
-)
+from frontline.acled_import import CHUNK, Rows, Summary, import_file
 from frontline.config import load_settings
 from frontline.database import eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate
@@ -82,8 +72,6 @@ async def _run(
     dsn: str, file: Path, deletions: Path | None, *, strict: bool, dry_run: bool, chunk: int
 ) -> Summary:
     await migrate(dsn)
-    with _text(file) as lines, _opened(deletions) as listed:
-        scanned = scan(read_acled(lines), read_deletions(listed) if listed else ())
     conn = await asyncpg.connect(dsn)
     # Construction connects (psycopg): off the event loop.
     app = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
@@ -91,31 +79,11 @@ async def _run(
         # The read models say what the log already holds: bring them up to date first.
         await rebuild_if_outdated(conn)
         await catch_up(conn)
-
-        async def run(write_for: Callable[[Planner], Write], label: str) -> Summary:
-            planner = Planner(file=file.name, deletions_file=deletions.name if deletions else "")
-            write = write_for(planner)
-            with (
-                _text(file) as lines,
-                _opened(deletions) as listed,
-                click.progressbar(length=scanned.rows, label=label, show_pos=True,
-                                  file=sys.stderr) as bar,
-            ):  # fmt: skip
-                return await import_acled(
-                    conn, write, planner, read_acled(lines),
-                    read_deletions(listed) if listed else (), chunk=chunk, progress=bar.update,
-                )  # fmt: skip
-
-        if strict or dry_run:
-            with _text(file) as lines, _opened(deletions) as listed:
-                repeated = repeated_ids(
-                    read_acled(lines), read_deletions(listed) if listed else (), scanned.repeated
-                )
-            checked = await run(lambda planner: checking(app, repeated, planner), "checking")
-            checked.dry_run = dry_run
-            if dry_run or checked.rejected:
-                return checked
-        return await run(lambda _: recording(app), "importing")
+        return await import_file(
+            conn, app, lambda: _opened(file, deletions), file=file.name,
+            deletions_file=deletions.name if deletions else "", strict=strict, dry_run=dry_run,
+            chunk=chunk, progress=_progressbar,
+        )  # fmt: skip
     finally:
         await asyncio.to_thread(app.close)
         await conn.close()
@@ -126,12 +94,19 @@ def _text(path: Path) -> IO[str]:
 
 
 @contextmanager
-def _opened(path: Path | None) -> Iterator[IO[str] | None]:
-    if path is None:
-        yield None
-        return
-    with _text(path) as lines:
-        yield lines
+def _opened(file: Path, deletions: Path | None) -> Iterator[Rows]:
+    with _text(file) as lines:
+        if deletions is None:
+            yield read_acled(lines), ()
+            return
+        with _text(deletions) as listed:
+            yield read_acled(lines), read_deletions(listed)
+
+
+@contextmanager
+def _progressbar(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    with click.progressbar(length=length, label=label, show_pos=True, file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _report(summary: Summary, headline: str) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -553,3 +554,54 @@ T = TypeVar("T")
 def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(islice(items, size)):
         yield batch
+
+
+Rows = tuple[Iterable[AcledRow], Iterable[tuple[int, str, str]]]
+#: Opens the file (and its deletions) again for each pass: ``read_acled``, ``read_deletions``.
+Opener = Callable[[], AbstractContextManager[Rows]]
+#: A progress display for a pass: (its label, its length) -> what to call with each chunk.
+Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+@contextmanager
+def _no_progress(_label: str, _length: int) -> Iterator[Callable[[int], None]]:
+    yield lambda _: None
+
+
+async def import_file(
+    conn: Any,
+    app: Frontline,
+    opened: Opener,
+    *,
+    file: str,
+    deletions_file: str = "deletions",
+    strict: bool = False,
+    dry_run: bool = False,
+    chunk: int = CHUNK,
+    progress: Progress = _no_progress,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Summary:
+    """The whole import of a file, as `frontline import-acled` and ``importAcled`` run it:
+    read it to its end (``scan``: nothing is written from a file that breaks halfway); with
+    ``strict`` or ``dry_run``, check every row as recording would (``checking``) and stop
+    there for a dry run, a bad row under ``strict`` (nothing was recorded: the summary says
+    which), or a check cut short; then record (``recording``)."""
+    with opened() as (rows, deletions):
+        scanned = scan(rows, deletions)
+
+    async def run(write_for: Callable[[Planner], Write], label: str) -> Summary:
+        planner = Planner(file=file, deletions_file=deletions_file)
+        with opened() as (rows, deletions), progress(label, scanned.rows) as advance:
+            return await import_acled(
+                conn, write_for(planner), planner, rows, deletions,
+                chunk=chunk, progress=advance, stopped=stopped,
+            )  # fmt: skip
+
+    if strict or dry_run:
+        with opened() as (rows, deletions):
+            repeated = repeated_ids(rows, deletions, scanned.repeated)
+        checked = await run(lambda planner: checking(app, repeated, planner), "checking")
+        checked.dry_run = dry_run
+        if dry_run or checked.rejected or stopped():  # a check cut short proves nothing
+            return checked
+    return await run(lambda _: recording(app), "importing")
