@@ -20,7 +20,8 @@ from bench.acled_synthetic import write_file
 from bench.control_queries import drop_database, fresh_database
 from domain.application import Frontline
 from frontline.acled import COLUMNS, read_acled
-from frontline.acled_import import Planner, import_acled, recording
+from frontline.acled_import import import_acled, recording
+from frontline.acled_plan import Planner
 from frontline.database import eventsourcing_env
 from readmodel.projector import catch_up
 

@@ -4,7 +4,7 @@ Pure: rows in, plain values out. ``read_acled`` reads a CSV in ACLED's layout (a
 order, extra columns ignored); ``map_row`` turns one row into what Frontline records — the
 details of its kind, its place and actors as registrations to find or make, its sources,
 time, fatalities and provenance — or says which column is wrong. The importer
-(``frontline.acled_import``) decides what is new, revised, unchanged or deleted.
+(``frontline.acled_plan``) decides what is new, revised, unchanged or deleted.
 
 The mapping, by (event_type, sub_event_type):
 

@@ -13,7 +13,8 @@ from api.graphql.errors import ApiError
 from domain.application import Frontline
 from domain.errors import InvalidInput
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import Rows, Summary, import_file
+from frontline.acled_import import Rows, import_file
+from frontline.acled_plan import Summary
 from readmodel.events import head_position
 from readmodel.projector import projected_position
 

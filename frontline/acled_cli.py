@@ -14,7 +14,8 @@ import click
 
 from domain.application import Frontline
 from frontline.acled import AcledError, read_acled, read_deletions
-from frontline.acled_import import CHUNK, Rows, Summary, import_file
+from frontline.acled_import import CHUNK, Rows, import_file
+from frontline.acled_plan import Summary
 from frontline.config import load_settings
 from frontline.database import eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate

@@ -20,7 +20,7 @@ from api.graphql.errors import ApiError
 
 
 class ImportCounts(Protocol):
-    """What an importer reports (frontline.acled_import.Summary)."""
+    """What an importer reports (frontline.acled_plan.Summary)."""
 
     read: int
     recorded: int
