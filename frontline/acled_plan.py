@@ -1,13 +1,14 @@
 """What each ACLED row of a file becomes: the planning half of `frontline import-acled`.
 
-``plan`` decides, from the mapped rows and what the log already holds (``Held``, looked up in
-bulk), what each row becomes: a new incident, an amendment (its ACLED ``timestamp`` is newer
-than the one recorded), nothing (the same or an older timestamp), or a rejection; each row in
-a deletions file becomes a retraction. Places are found by (country, admin1, admin2,
-location) among those already held — a held place with the row's slug, country and admin
-area is the same place, and the row's name joins its aliases — or registered; actors by
-their ACLED name's slug. ``frontline.acled_import`` records the plan in chunks, each atomic: a row
-and the registrations it needs land together or not at all.
+``Planner`` decides, from the mapped rows and what the log already holds (``Held``, looked
+up in bulk), what each row becomes: a new incident, an amendment (its ACLED ``timestamp`` is
+newer than the one recorded), nothing (the same or an older timestamp), or a rejection;
+each row in a deletions file becomes a retraction. Places are found by (country, admin1,
+admin2, location) among those already held — a held place with one of the row's slugs, in
+its country and admin area and within SAME_PLACE_KM, is the row's place, and the row's name
+joins its aliases — or registered; actors by their ACLED name's slug.
+``frontline.acled_import`` records the plan in chunks, each atomic: a row and the
+registrations it needs land together or not at all.
 
 Every command carries an idempotency key in the importer's own scope (``acled/<id>``,
 ``acled/<id>/revision/<timestamp>``, ``acled/<id>/deleted/<timestamp>``), so importing a file
