@@ -9,12 +9,10 @@ The reference builder below is the former ``api/graphql/geojson.py``, computed f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
-
-import pytest
 
 from domain import commands as c
 from domain.application import Frontline
@@ -22,7 +20,6 @@ from domain.details import Capture
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
 from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
-from frontline.database import eventsourcing_env
 from frontline.sample import load_sample
 from readmodel import queries as q
 from readmodel.connections import Pool
@@ -66,13 +63,6 @@ async def python_built(conn: Any, as_of: datetime, known_at: datetime | None, **
     entries = await q.control_map(conn, as_of, known_at, **f)
     ids = sorted({a for e in entries if e.state for a in e.state.controllers})
     return feature_collection(entries, await q.actors_by_id(conn, ids))
-
-
-@pytest.fixture
-def app(database_dsn: str) -> Iterator[Frontline]:
-    application = Frontline(env=eventsourcing_env(database_dsn))
-    yield application
-    application.close()
 
 
 # A joint capture at a sub-second instant by holders with and without sides, two on the same

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,13 +25,6 @@ pytestmark = pytest.mark.slow
 T0 = datetime(2024, 12, 1, tzinfo=UTC)
 WIRE = Source(outlet="Wire", quote="seen")
 ARMY = Source(outlet="Army statement", role="party", quote="denied")
-
-
-@pytest.fixture
-def app(database_dsn: str) -> Iterator[Frontline]:
-    application = Frontline(env=eventsourcing_env(database_dsn))
-    yield application
-    application.close()
 
 
 def history(app: Frontline) -> Any:

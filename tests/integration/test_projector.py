@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ from domain.application import Frontline
 from domain.details import AircraftLoss, Assessment, Capture, Clash, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Coordinates, Source, ValidTime
-from frontline.database import eventsourcing_env
 from readmodel.projector import Projector, catch_up, project_batch, projected_position
 from readmodel.queries import control_at
 from readmodel.rebuild import rebuild
@@ -26,13 +24,6 @@ READ_MODEL_TABLES = (
     "places", "actors", "incidents", "place_facts", "control", "control_changes", "tracking",
     "incident_versions", "log_entries", "read_model_version",
 )  # fmt: skip
-
-
-@pytest.fixture
-def app(database_dsn: str) -> Iterator[Frontline]:
-    application = Frontline(env=eventsourcing_env(database_dsn))
-    yield application
-    application.close()
 
 
 def seed_world(app: Frontline) -> None:

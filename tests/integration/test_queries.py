@@ -8,7 +8,6 @@ time K, the map and its filters, changes, actor tallies and the incident feed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,7 +29,6 @@ from domain.vocabulary import (
     PlaceKind,
     TimePrecision,
 )
-from frontline.database import eventsourcing_env
 from readmodel import queries as q
 from readmodel.connections import Pool
 from readmodel.projector import catch_up
@@ -120,13 +118,6 @@ class World:
         stamp: datetime = await self.pool.fetchval("SELECT clock_timestamp()")
         await asyncio.sleep(0.005)
         return stamp
-
-
-@pytest.fixture
-def app(database_dsn: str) -> Iterator[Frontline]:
-    application = Frontline(env=eventsourcing_env(database_dsn))
-    yield application
-    application.close()
 
 
 @pytest.fixture
