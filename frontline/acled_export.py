@@ -28,7 +28,14 @@ from uuid import UUID
 
 from domain.vocabulary import ActorKind, ClaimStatus, IncidentKind, TimePrecision
 from frontline.acled import COLUMNS, DATASET, REMOTE, attributes, kind_of, parse_date
-from readmodel.queries.rows import IncidentRow, incident_from_row
+from readmodel.queries.rows import (
+    ActorRow,
+    IncidentRow,
+    PlaceRow,
+    actor_from_row,
+    incident_from_row,
+    place_from_row,
+)
 
 EXTRA: Final = (
     "frontline_id", "frontline_kind", "frontline_status", "frontline_valid_from",
@@ -67,33 +74,14 @@ SELECT i.*, e.recorded_at AS updated_at FROM (
   JOIN public.frontline_events AS e ON e.notification_id = i.updated_position
  WHERE i.status <> 'retracted' AND ($1::timestamptz IS NULL OR i.valid_from < $1)
  ORDER BY i.recorded_position"""
-SELECT_PLACES: Final = (
-    "SELECT id, slug, name, country, governorate, latitude, longitude, aliases FROM rm.places"
-)
-SELECT_ACTORS: Final = "SELECT id, name, kind FROM rm.actors"
-
-
-@dataclass(frozen=True)
-class Place:
-    slug: str
-    name: str
-    country: str
-    admin1: str | None
-    latitude: float
-    longitude: float
-    names: frozenset[str]  # its name and aliases, case-folded
-
-
-@dataclass(frozen=True)
-class Actor:
-    name: str
-    kind: ActorKind
+SELECT_PLACES: Final = "SELECT * FROM rm.places"
+SELECT_ACTORS: Final = "SELECT * FROM rm.actors"
 
 
 @dataclass(frozen=True)
 class Catalog:
-    places: Mapping[UUID, Place]
-    actors: Mapping[UUID, Actor]
+    places: Mapping[UUID, PlaceRow]
+    actors: Mapping[UUID, ActorRow]
 
 
 #: Kinds whose ACLED type does not depend on their details.
@@ -186,7 +174,7 @@ def acled_row(
         "sub_event_type": sub_event,
         **actors,
         "country": place.country if place else kept.get("country", ""),
-        "admin1": (place.admin1 or "") if place else kept.get("admin1", ""),
+        "admin1": (place.governorate or "") if place else kept.get("admin1", ""),
         "location": location,
         "latitude": _coordinate(place.latitude) if place else "",
         "longitude": _coordinate(place.longitude) if place else "",
@@ -303,25 +291,18 @@ def _kept_date(kept: Mapping[str, str], start: datetime, end: datetime) -> date 
     return day if start <= _midnight(day) < end else None
 
 
-def _location(place: Place | None, kept: Mapping[str, str]) -> str:
+def _location(place: PlaceRow | None, kept: Mapping[str, str]) -> str:
     """ACLED's name for the place while it is still this place (its name or an alias)."""
     if place is None:
         return kept.get("location", "")
     theirs = kept.get("location", "")
-    return theirs if theirs and theirs.casefold() in place.names else place.name
+    names = {n.casefold() for n in (place.name, *place.aliases)}
+    return theirs if theirs and theirs.casefold() in names else place.name
 
 
 async def catalog(conn: Any) -> Catalog:
-    places = {
-        r["id"]: Place(
-            r["slug"], r["name"], r["country"], r["governorate"], r["latitude"], r["longitude"],
-            frozenset(n.casefold() for n in (r["name"], *r["aliases"])),
-        )
-        for r in await conn.fetch(SELECT_PLACES)
-    }  # fmt: skip
-    actors = {
-        r["id"]: Actor(r["name"], ActorKind(r["kind"])) for r in await conn.fetch(SELECT_ACTORS)
-    }
+    places = {r["id"]: place_from_row(r) for r in await conn.fetch(SELECT_PLACES)}
+    actors = {r["id"]: actor_from_row(r) for r in await conn.fetch(SELECT_ACTORS)}
     return Catalog(places, actors)
 
 
