@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Final, TypeVar
-from uuid import UUID
 
 from domain.application import Frontline
 from domain.errors import DomainError
@@ -26,28 +25,18 @@ from frontline.acled_plan import Needs, Planner, Step, Summary, count, lookup, r
 CHUNK: Final = 1000
 
 
-def execute(
-    app: Frontline,
-    steps: list[Step],
-    summary: Summary,
-    *,
-    progress: Callable[[int], None] = lambda _: None,
-    chunk: int = CHUNK,
-) -> Summary:
-    """Record ``steps`` in chunks of ``chunk`` rows, each chunk atomic. A chunk the log
-    refuses (something changed since the plan) is recorded row by row instead, so that one
-    bad row costs only itself: first every registration of the chunk (a later row may use a
-    place an earlier one registers), then each row's own command."""
-    for start in range(0, len(steps), chunk):
-        part = steps[start : start + chunk]
-        try:
-            app.execute_batch([command for step in part for command in step.commands])
-            for step in part:
-                count(summary, step)
-        except DomainError:
-            _row_by_row(app, part, summary)
-        progress(len(part))
-    return summary
+def execute(app: Frontline, steps: list[Step], summary: Summary) -> None:
+    """Record ``steps`` (a planned chunk) in one atomic batch. A batch the log refuses
+    (something changed since the plan) is recorded row by row instead, so that one bad row
+    costs only itself: first every registration of the chunk (a later row may use a place an
+    earlier one registers), then each row's own command."""
+    try:
+        app.execute_batch([command for step in steps for command in step.commands])
+    except DomainError:
+        _row_by_row(app, steps, summary)
+        return
+    for step in steps:
+        count(summary, step)
 
 
 def _row_by_row(app: Frontline, part: list[Step], summary: Summary) -> None:
@@ -76,6 +65,9 @@ def _row_by_row(app: Frontline, part: list[Step], summary: Summary) -> None:
 #: Incidents a check may keep in memory because a later row of the file revises or deletes
 #: them; past it, the file is refused (split it).
 MAX_HELD_FOR_CHECK: Final = 100_000
+#: Rows of a file (and of its deletions): ACLED's whole dataset is a few million rows; the
+#: importer keeps ~200 bytes per event id, so this bounds a file's memory to ~1 GB.
+MAX_ROWS: Final = 5_000_000
 _SCAN_BITS: Final = 1 << 27  # 16 MiB: a few events of a million falsely "repeated"
 
 
@@ -104,8 +96,12 @@ def scan(rows: Iterable[AcledRow], deletions: Iterable[tuple[int, str, str]] = (
     for row in rows:
         found.rows += 1
         see(row.get("event_id_cnty"))
-    for _, record_id, _ in deletions:
+        if found.rows > MAX_ROWS:
+            raise AcledError(f"more than {MAX_ROWS:,} rows: split the file")
+    for n, (_, record_id, _) in enumerate(deletions, start=1):
         see(record_id)
+        if n > MAX_ROWS:
+            raise AcledError(f"more than {MAX_ROWS:,} deletions: split the file")
     return found
 
 
@@ -117,7 +113,7 @@ def recording(app: Frontline) -> Write:
 
     async def write(steps: list[Step], summary: Summary) -> None:
         if steps:
-            await asyncio.to_thread(execute, app, steps, summary, chunk=len(steps))
+            await asyncio.to_thread(execute, app, steps, summary)
 
     return write
 
@@ -128,7 +124,8 @@ def repeated_ids(
     """Which of the scan's candidates do occur more than once (a second pass that counts
     only them): the exact set a check keeps incidents for."""
     counts: dict[str, int] = {}
-    for record_id in (*(r.get("event_id_cnty") for r in rows), *(d[1] for d in deletions)):
+    listed = chain((r.get("event_id_cnty") for r in rows), (d[1] for d in deletions))
+    for record_id in listed:
         if record_id in candidates:
             counts[record_id] = counts.get(record_id, 0) + 1
     return {record_id for record_id, n in counts.items() if n > 1}
@@ -141,11 +138,6 @@ def checking(app: Frontline, repeated: set[str], planner: Planner) -> Write:
     validator = app.validator()
     derived = {incident_id(record_key(record_id)) for record_id in repeated}
 
-    def kept(incident: UUID) -> bool:
-        return incident in derived or incident in {
-            planner.ids[r] for r in repeated if r in planner.ids
-        }
-
     def check(steps: list[Step], summary: Summary) -> None:
         for step in steps:
             try:
@@ -154,7 +146,9 @@ def checking(app: Frontline, repeated: set[str], planner: Planner) -> Write:
                 summary.reject(f"{step.where}: {refusal.field or 'row'}: {refusal.message}")
             else:
                 count(summary, step)
-        validator.forget(kept)
+        # The incidents later rows name: by their keys, or as the log holds them (planner.ids).
+        kept = derived | {planner.ids[r] for r in repeated if r in planner.ids}
+        validator.forget(kept.__contains__)
         if validator.held() > MAX_HELD_FOR_CHECK:
             raise AcledError(
                 f"more than {MAX_HELD_FOR_CHECK:,} events are revised within the file: "

@@ -238,3 +238,15 @@ def test_a_row_is_numbered_by_its_first_line_when_its_notes_hold_line_breaks() -
         "A2,2024-12-01,Battles,X,Syria,Hama,35,36,one line,1\n"
     )
     assert [r.line for r in read_acled("\ufeff" + text)] == [2, 4]
+
+
+def test_a_file_past_the_row_bound_is_refused_while_it_is_scanned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from frontline import acled_import  # noqa: PLC0415
+
+    monkeypatch.setattr(acled_import, "MAX_ROWS", 2)
+    rows = [row(event_id_cnty=f"A{i}") for i in range(3)]
+    assert acled_import.scan(rows[:2]).rows == 2
+    with pytest.raises(AcledError, match="more than 2 rows"):
+        acled_import.scan(rows)
