@@ -6,7 +6,7 @@ the application can check that they exist before anything is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -41,6 +41,20 @@ def _uuids(values: Any) -> tuple[UUID, ...]:
     return tuple(dict.fromkeys(_uuid(v) for v in values or ()))
 
 
+_ID_FIELDS: dict[type, tuple[Field[Any], ...]] = {}
+
+
+def _id_fields(cls: type[Details]) -> tuple[Field[Any], ...]:
+    """The fields of a kind of details that hold ids (``fields()`` on every incident was a
+    twentieth of an ACLED row's mapping)."""
+    found = _ID_FIELDS.get(cls)
+    if found is None:
+        named = cls.actor_fields + cls.place_fields
+        every = fields(cls)  # type: ignore[arg-type]
+        found = _ID_FIELDS[cls] = tuple(f for f in every if f.name in named)
+    return found
+
+
 class Details:
     """Base of the per-kind details. Subclasses declare which fields hold ids."""
 
@@ -65,9 +79,7 @@ class Details:
         return self._ids(self.place_fields)
 
     def _coerce_ids(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            if f.name not in self.actor_fields + self.place_fields:
-                continue
+        for f in _id_fields(type(self)):
             value = getattr(self, f.name)
             if isinstance(value, list | tuple):
                 if len(value) > LIST_MAX:

@@ -7,6 +7,7 @@ the incident can be rebuilt from its history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -150,13 +151,13 @@ class Incident(Aggregate):
                 f"an incident cites at most {MAX_INCIDENT_SOURCES} sources; it has enough"
             )
 
-    def replayed_version(self, meta: RequestMeta) -> int | None:
-        """The version an earlier correction with this key produced, if it was the same."""
-        key = meta.key
+    def replayed_version(self, key: str | None, same: Callable[[str], bool]) -> int | None:
+        """The version an earlier correction with this key produced, if it was the same
+        request (``same``, given the fingerprint stored for it)."""
         if key is None or key not in self.correction_keys:
             return None
         seen, version = self.correction_keys[key]
-        if seen != meta.fingerprint:
+        if not same(seen):
             raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request")
         return version
 

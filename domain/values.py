@@ -249,15 +249,23 @@ class Provenance:
         object.__setattr__(self, "record_id", clean_name(self.record_id, "provenance.recordId"))
         if self.revision is not None:
             object.__setattr__(self, "revision", clean_name(self.revision, "provenance.revision"))
-        pairs = tuple((str(k), "" if v is None else str(v)) for k, v in self.attributes)
+        pairs = self.attributes
         if len(pairs) > PROVENANCE_ATTRIBUTES_MAX:
             raise InvalidInput(
                 f"provenance holds at most {PROVENANCE_ATTRIBUTES_MAX} attributes",
                 field="provenance.attributes",
             )
+        # Pairs of text, as an importer builds them, are kept as they are; anything else is
+        # turned into them. (An ACLED row holds 28: this ran for every one of them.)
+        if type(pairs) is not tuple or not all(type(p) is tuple and len(p) == 2 and
+                                               type(p[0]) is str and type(p[1]) is str
+                                               for p in pairs):  # fmt: skip
+            pairs = tuple((str(k), "" if v is None else str(v)) for k, v in pairs)
         for name, value in pairs:
-            clean_name(name, "provenance.attributes")
-            clean_text(value, "provenance.attributes")
+            if not name.strip() or len(name) > NAME_MAX:
+                clean_name(name, "provenance.attributes")  # raises, saying why
+            if len(value) > TEXT_MAX:
+                clean_text(value, "provenance.attributes")  # raises, saying why
         object.__setattr__(self, "attributes", pairs)
 
     def attribute(self, name: str) -> str | None:

@@ -119,7 +119,8 @@ class AcledRow:
     fields: Mapping[str, str]
 
     def get(self, column: str) -> str:
-        return self.fields.get(column, "").strip()
+        """The column's value, stripped (``read_acled`` strips them as it reads)."""
+        return self.fields.get(column, "")
 
 
 @dataclass(frozen=True)
@@ -153,14 +154,11 @@ class ActorSpec:
 
     @property
     def slug(self) -> str:
-        slug = slugify(self.name)
-        if not slug:
-            slug = "actor-" + hashlib.sha256(self.name.encode()).hexdigest()[:10]
-        return slug
+        return _actor_slug(self.name)
 
     @property
     def id(self) -> UUID:
-        return actor_id(self.slug)
+        return actor_id(_actor_slug(self.name))
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,14 @@ class Mapped:
     fatalities: int | None
     provenance: Provenance
     extra_actors: tuple[UUID, ...] = field(default=())
+
+
+@lru_cache(maxsize=65_536)
+def _actor_slug(name: str) -> str:
+    slug = slugify(name)
+    if not slug:
+        slug = "actor-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+    return slug
 
 
 @lru_cache(maxsize=65_536)
@@ -208,7 +214,7 @@ def read_acled(source: str | Iterable[str]) -> Iterator[AcledRow]:
         first = reader.line_num + 1  # a row's first line: its notes may hold line breaks
         for record in reader:
             if any(cell.strip() for cell in record):
-                yield AcledRow(first, dict(zip(header, record, strict=False)))
+                yield AcledRow(first, dict(zip(header, map(str.strip, record), strict=False)))
             first = reader.line_num + 1
     except csv.Error as error:
         raise AcledError(f"line {reader.line_num}: not CSV: {error}") from None
@@ -298,7 +304,7 @@ def _map(row: AcledRow, now: datetime) -> Mapped:
             DATASET,
             record_id,
             str(revision),
-            tuple((c, row.get(c)[:TEXT_MAX]) for c in KEPT if row.get(c)),
+            tuple((c, v[:TEXT_MAX]) for c in KEPT if (v := row.fields.get(c))),
         ),
         extra_actors=tuple(a.id for a in everyone if a.id not in named),
     )
@@ -331,12 +337,28 @@ def parse_date(text: str) -> date:
 
 
 def _valid_time(row: AcledRow, now: datetime) -> ValidTime:
+    found = _valid_time_of(row.get("event_date"), row.get("time_precision") or "1", now)
+    if isinstance(found, tuple):
+        raise _Bad(*found)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _valid_time_of(event_date: str, precision: str, now: datetime) -> ValidTime | tuple[str, str]:
+    """A row's time, or (column, reason) if it has none: cached, since a file's rows share a
+    few thousand dates (and ``now`` is the import's, one instant)."""
     try:
-        day = parse_date(row.get("event_date"))
+        return _time_of(event_date, precision, now)
+    except _Bad as bad:
+        return bad.column, str(bad)
+
+
+def _time_of(event_date: str, precision: str, now: datetime) -> ValidTime:
+    try:
+        day = parse_date(event_date)
     except ValueError:
-        raise _Bad("event_date", f"{row.get('event_date')!r} is not a date") from None
+        raise _Bad("event_date", f"{event_date!r} is not a date") from None
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    precision = row.get("time_precision") or "1"
     if precision == "1":
         return ValidTime(start, TimePrecision.DAY)
     if precision not in ("2", "3"):
@@ -349,7 +371,7 @@ def _valid_time(row: AcledRow, now: datetime) -> ValidTime:
             first = start.replace(day=1)
             following = (first + timedelta(days=32)).replace(day=1)
     except OverflowError:
-        raise _Bad("event_date", f"{row.get('event_date')!r} is past the last date") from None
+        raise _Bad("event_date", f"{event_date!r} is past the last date") from None
     # A week or month still under way: it happened between its start and now (an export of
     # this week's events must not be refused as reports from the future).
     if first <= now < following:

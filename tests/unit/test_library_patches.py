@@ -1,12 +1,14 @@
 """Every name api/graphql/patches/ relies on in strawberry-graphql and graphql-core (and
 frontline/event_store.py in eventsourcing) is still
-where the patches expect it, with the signature they expect: a release that moves one
+where the patches expect it, with the signature they expect (and domain/creation.py's
+events are the library's own): a release that moves one
 fails here in a second, instead of silently undoing a fix (the memory leak, the fan-out's
 speed) in production. pyproject.toml pins the ranges these checks were written for."""
 
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from eventsourcing import persistence as es_persistence
@@ -19,6 +21,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws import handlers
 
 from api.graphql.patches.graphql_core import fresh_subfield_memo
 from api.graphql.patches.strawberry import FastErrorCheck
+from domain.creation import built, created
+from domain.details import OtherEvent
+from domain.identity import place_id
+from domain.incidents import Incident
+from domain.values import RequestMeta, Source, ValidTime
+from domain.vocabulary import TimePrecision
 
 
 def parameters(function: object) -> list[str]:
@@ -97,3 +105,28 @@ def test_eventsourcing_still_saves_through_the_recorder_method_the_event_store_o
     assert "notification_ids = self.recorder.insert_events(stored_events, **kwargs)" in put
     assert "zip(" in put
     assert "APPLICATION_RECORDER_TOPIC" in inspect.getsource(PostgresFactory.application_recorder)
+
+
+def test_a_created_event_built_without_its_aggregate_is_the_librarys_own() -> None:
+    """domain/creation.py builds ``Incident.Recorded`` as ``BaseAggregate._create`` would and
+    skips the aggregate: the event, and the aggregate built from it, must be the library's."""
+    kwargs = {
+        "details": OtherEvent("Protests / Peaceful protest"),
+        "valid_time": ValidTime(datetime(2024, 12, 5, tzinfo=UTC), TimePrecision.DAY),
+        "place_ids": (place_id("hama"),),
+        "actor_ids": (),
+        "sources": (Source("SOHR"),),
+        "summary": None,
+        "meta": RequestMeta(None, "k", "f"),
+    }  # no fatalities nor provenance: the library fills in their defaults
+    theirs = Incident(**kwargs)
+    event = created(Incident, kwargs)
+    (expected,) = theirs.pending_events
+    assert type(event) is type(expected)
+    assert vars(event) | {"timestamp": None} == vars(expected) | {"timestamp": None}
+    ours = built(event)
+    assert ours.pending_events == [event]
+    timed = ("_created_on", "_modified_on", "_pending_events")  # the events' timestamps
+    assert {k: v for k, v in vars(ours).items() if k not in timed} == {
+        k: v for k, v in vars(theirs).items() if k not in timed
+    }

@@ -26,10 +26,10 @@ def _interfere(
     world: World, monkeypatch: pytest.MonkeyPatch, action: Callable[[], Any], times: int = 1
 ) -> None:
     """Run ``action`` (another writer) just before each of the next ``times`` saves."""
-    original = world.app.save
+    original = world.app.record
     left = {"n": times, "busy": False}
 
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
+    def record(*aggregates: Any, **kwargs: Any) -> Any:
         if left["n"] > 0 and not left["busy"]:  # the other writer's own save goes through
             left["n"] -= 1
             left["busy"] = True
@@ -39,7 +39,7 @@ def _interfere(
                 left["busy"] = False
         return original(*aggregates, **kwargs)
 
-    monkeypatch.setattr(world.app, "save", save)
+    monkeypatch.setattr(world.app, "record", record)
 
 
 @pytest.fixture

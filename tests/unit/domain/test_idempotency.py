@@ -205,3 +205,26 @@ def test_a_keyed_recording_twice_in_one_batch_is_recorded_once(world: World) -> 
     assert first.id == second.id
     assert (first.replayed, second.replayed) == (False, True)
     assert world.app.head_position() == head + 1
+
+
+def test_a_retry_of_a_request_stored_by_an_earlier_release_still_replays(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests recorded before fingerprints were marked ``2:`` carry the first version's
+    digest; their retries must match it, and a different request under the key must not."""
+    with monkeypatch.context() as earlier:
+        earlier.setattr(c, "fingerprint", c.fingerprint_v1)
+        first = world.record(key="old-release")
+        world.app.execute(c.Corroborate(first.id, world.source("AFP"), key="old-corroboration"))
+    stored = world.app.get_incident(first.id)
+    assert not (stored.meta.fingerprint or "").startswith(c.V2)
+    head = world.app.head_position()
+
+    assert world.record(key="old-release").replayed is True
+    again = world.app.execute(c.Corroborate(first.id, world.source("AFP"), key="old-corroboration"))
+    assert again.replayed is True
+    assert world.app.head_position() == head
+    with world.refused(IdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED"):
+        world.record(key="old-release", summary="another request")
+    with world.refused(IdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED"):
+        world.app.execute(c.Corroborate(first.id, world.source("BBC"), key="old-corroboration"))

@@ -46,3 +46,20 @@ def test_a_command_without_nul_passes() -> None:
 def test_a_nul_anywhere_is_refused(overrides: dict[str, object]) -> None:
     with pytest.raises(InvalidInput, match="NUL"):
         check_storable_text(incident(**overrides))
+
+
+@pytest.mark.parametrize("text", ["\\u0000", "a\\\\u0000b", "\\\\\\u0000", "\\x00", "\\0"])
+def test_the_letters_of_an_escaped_nul_are_text_like_any_other(text: str) -> None:
+    check_storable_text(incident(summary=text, key=text))
+
+
+@pytest.mark.parametrize("text", ["\\\x00", "\\\\\x00", "\\u0000\x00", "\x00\\u0000"])
+def test_a_nul_beside_backslashes_is_still_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        check_storable_text(incident(summary=text))
+
+
+def test_a_nul_in_a_command_orjson_cannot_write_is_refused_too() -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        check_storable_text(incident(summary="a\x00b", fatalities=2**70))
+    check_storable_text(incident(fatalities=2**70))  # the handler refuses it, not this check
