@@ -3,7 +3,7 @@ its pending events, built as eventsourcing's ``BaseAggregate._create`` builds it
 aggregate built from it again when something needs it after all (``built``).
 
 The one place the domain reaches into eventsourcing's internals (the tables of created
-event classes and ``create_id`` parameters its metaclass keeps, and how ``_create`` fills
+event classes its metaclass keeps, and how ``_create`` fills
 an event in). Pinned with eventsourcing ~=9.5.6 in pyproject.toml;
 tests/unit/test_library_patches.py fails if the event built here differs from the
 library's.
@@ -12,13 +12,13 @@ library's.
 from __future__ import annotations
 
 from typing import Any, TypeAlias, cast
+from uuid import UUID
 
 from eventsourcing.domain import (
     Aggregate,
     CanInitAggregate,
     _annotations_mention_id,
     _coerce_args_to_kwargs,
-    _create_id_param_names,
     _created_event_classes,
 )
 from eventsourcing.utils import get_topic
@@ -27,17 +27,18 @@ from eventsourcing.utils import get_topic
 Created: TypeAlias = CanInitAggregate[Any]
 
 
-def created(cls: type[Aggregate], kwargs: dict[str, Any]) -> Created:
-    """The event ``cls(**kwargs)`` would append: the same id (``cls.create_id``), version,
-    topic and attributes, and a timestamp taken now."""
+def created(cls: type[Aggregate], aggregate_id: UUID, kwargs: dict[str, Any]) -> Created:
+    """The event ``cls(**kwargs)`` would append: the same version, topic and attributes, a
+    timestamp taken now, and ``aggregate_id``, which must be what ``cls.create_id`` makes of
+    ``kwargs`` (the caller has it already: computing it again was a twentieth of an import's
+    write path)."""
     (event_class,) = _created_event_classes[cls]
     kwargs = _coerce_args_to_kwargs(
         cls.__init__, (), kwargs, expects_id=cls in _annotations_mention_id
     )
-    names = _create_id_param_names[cls]
     return event_class(  # type: ignore[call-arg]
         originator_topic=get_topic(cls),
-        originator_id=cls.create_id(**{k: v for k, v in kwargs.items() if k in names}),
+        originator_id=aggregate_id,
         originator_version=cls.INITIAL_VERSION,
         timestamp=event_class.create_timestamp(),
         **kwargs,

@@ -118,13 +118,22 @@ class Unit:
             if not found.pending_events:  # committed, not just created by this batch
                 self.known[aggregate_id] = cls
 
+    def registered(self, aggregate_id: UUID) -> Aggregate | None:
+        """The place or actor a registration names, if there is one: read, unless
+        optimistic and not known to exist (a new one's insert conflicts if it was not new,
+        and the batch is re-run; an importer registers only what it did not find)."""
+        if self.optimistic and aggregate_id not in self.seen and aggregate_id not in self.known:
+            return None
+        return self.find(aggregate_id)
+
     def add(self, aggregate: Aggregate) -> Outcome:
         self.seen[aggregate.id] = aggregate
         return aggregate.id, aggregate.version, False
 
-    def create(self, cls: type[Aggregate], **kwargs: Any) -> Outcome:
-        """What ``add(cls(**kwargs))`` does, holding only the event that creates it."""
-        event = created(cls, kwargs)
+    def create(self, cls: type[Aggregate], aggregate_id: UUID, **kwargs: Any) -> Outcome:
+        """What ``add(cls(**kwargs))`` does (``aggregate_id``: what ``cls.create_id`` makes
+        of them), holding only the event that creates it."""
+        event = created(cls, aggregate_id, kwargs)
         self.seen[event.originator_id] = event
         return event.originator_id, event.originator_version, False
 
@@ -184,7 +193,7 @@ def register_place(unit: Unit, cmd: c.RegisterPlace) -> Outcome:
         slug=cmd.slug, name=name, kind=kind, coordinates=cmd.coordinates,
         country=country, governorate=governorate, parent_id=cmd.parent,
     )  # fmt: skip
-    existing = unit.find(place_id(cmd.slug))
+    existing = unit.registered(place_id(cmd.slug))
     if existing is None:
         return unit.add(Place(aliases=aliases, **new))
     if not isinstance(existing, Place) or existing.registration() != new:
@@ -205,7 +214,7 @@ def register_actor(unit: Unit, cmd: c.RegisterActor) -> Outcome:
     for coalition in coalitions:
         if unit.load(coalition, Actor, UnknownActor).kind is not ActorKind.COALITION:
             raise InvalidInput(f"{coalition} is not a coalition", field="coalitions")
-    existing = unit.find(actor_id(cmd.slug))
+    existing = unit.registered(actor_id(cmd.slug))
     if existing is None:
         actor = Actor(aliases=aliases, coalition_ids=coalitions, **new)
         return unit.add(actor)
@@ -243,6 +252,7 @@ def record_incident(unit: Unit, cmd: c.RecordIncident) -> Outcome:
     actors = _actors(unit, details, _ids(cmd.actors, "actors"))
     return unit.create(
         Incident,
+        new_id,
         details=details,
         valid_time=valid_time,
         place_ids=places,

@@ -120,7 +120,7 @@ def test_a_created_event_built_without_its_aggregate_is_the_librarys_own() -> No
         "meta": RequestMeta(None, "k", "f"),
     }  # no fatalities nor provenance: the library fills in their defaults
     theirs = Incident(**kwargs)
-    event = created(Incident, kwargs)
+    event = created(Incident, Incident.create_id(kwargs["meta"]), kwargs)
     (expected,) = theirs.pending_events
     assert type(event) is type(expected)
     assert vars(event) | {"timestamp": None} == vars(expected) | {"timestamp": None}

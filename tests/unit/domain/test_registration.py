@@ -276,3 +276,35 @@ def test_a_coalition_cannot_become_a_member_of_itself(world: World) -> None:
             c.RegisterActor("military-operations-command", "Military Operations Command",
                             ActorKind.COALITION, coalitions=(world.moc,))
         )  # fmt: skip
+
+
+def test_registering_again_where_the_registration_is_not_remembered_still_compares(
+    app: Frontline,
+) -> None:
+    """A batch first assumes that a registration it has not seen is new (it does not read
+    it); when the place or actor was there already, the insert conflicts and the batch runs
+    again, reading it: the same details replay, an alias is added, other details are
+    refused, as if the first attempt had read it. ``known`` is forgotten each time, as by
+    another process."""
+    app.execute_batch([_place(), _actor()])
+    head = app.head_position()
+
+    app.known.clear()
+    replays = app.execute_batch([_place(), _actor()])
+    assert [r.replayed for r in replays] == [True, True]
+    assert app.head_position() == head
+
+    app.known.clear()
+    with pytest.raises(AlreadyExists):
+        app.execute_batch([_place(name="Idleb")])
+    app.known.clear()
+    with pytest.raises(AlreadyExists):
+        app.execute_batch([_actor(kind=ActorKind.STATE_FORCE)])
+    assert app.head_position() == head
+
+    app.known.clear()
+    app.execute(_place(aliases=("Idleb",)))
+    place = app.get(place_id("idlib"))
+    assert isinstance(place, Place)
+    assert place.aliases == ("Idleb",)
+    assert app.head_position() == head + 1
