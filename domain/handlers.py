@@ -67,8 +67,8 @@ class Unit:
 
     ``known`` remembers, across batches, ids already proven to be places or actors (they are
     never deleted), so references to them cost no read. ``optimistic``: assume keyed
-    incidents are new instead of reading each one; if one was not, the insert conflicts and
-    the batch is re-run without that assumption.
+    incidents and registrations are new instead of reading each one (``registered``); if one
+    was not, the insert conflicts and the batch is re-run without that assumption.
 
     A new incident is held as the event that records it (``create``), not as an aggregate:
     nothing in a batch reads most of them again, and building each one was a tenth of an
