@@ -115,13 +115,13 @@ class Frontline(Application[UUID]):
         one transaction: ``Application.save`` without what Frontline does not use (snapshots
         and notify hooks are off, there is no aggregate cache) and without its runtime
         protocol checks of every object, a tenth of an import's write path (profile)."""
+        if self.is_snapshotting_enabled or self.repository.cache is not None:
+            raise RuntimeError("Frontline.record saves neither snapshots nor cached aggregates")
         events = [
             event
             for held in changed
             for event in (held.collect_events() if isinstance(held, Aggregate) else (held,))
         ]
-        if self.is_snapshotting_enabled or self.repository.cache is not None:
-            raise RuntimeError("Frontline.record saves neither snapshots nor cached aggregates")
         return self.events.put(events)
 
     def validator(self) -> Validator:

@@ -171,6 +171,8 @@ _ESCAPED_NUL: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _fields(value: object) -> list[object] | None:
+    if isinstance(value, tuple | list):  # a subclass (a named tuple): its items
+        return list(value)
     names = c.field_names(type(value))
     # Ids, instants and numbers hold no text; a dataclass holds its fields.
     return [getattr(value, name) for name in names] if names else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import pytest
 
@@ -63,3 +64,13 @@ def test_a_nul_in_a_command_orjson_cannot_write_is_refused_too() -> None:
     with pytest.raises(InvalidInput, match="NUL"):
         check_storable_text(incident(summary="a\x00b", fatalities=2**70))
     check_storable_text(incident(fatalities=2**70))  # the handler refuses it, not this check
+
+
+class Pair(NamedTuple):
+    name: str
+    value: str
+
+
+def test_a_nul_inside_a_named_tuple_is_refused_too() -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        check_storable_text(c.RegisterActor("a", "A", "armed_group", aliases=Pair("ok", "\x00")))  # type: ignore[arg-type]
