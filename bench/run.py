@@ -16,7 +16,6 @@ import io
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from api.auth import Role, create_key
 from bench.acled_import import measure as measure_acled_import
 from bench.attack import ATTACKERS
 from bench.control_queries import database_name, drop_database, fresh_database
+from bench.processes import clean_env, free_port, interrupt
 from bench.synthetic import History, actor_slugs, place_slugs
 from domain import commands as c
 from domain.application import Frontline
@@ -284,22 +284,13 @@ async def prepare_scratch(dsn: str) -> str:
 # ---------------------------------------------------------------- servers and load
 
 
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served(
     argv: list[str], env: dict[str, str], log: Path, ready: str
 ) -> Iterator[tuple[str, int]]:
     """Run a server subprocess on a free loopback port until ``ready`` (a path) answers;
     its URL and process id."""
-    port = _free_port()
+    port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, *argv, str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
@@ -320,12 +311,7 @@ def served(
             time.sleep(0.2)
         yield url, process.pid
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        interrupt(process, timeout=20)
 
 
 def load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -430,10 +416,9 @@ def acled_row(admin: str, plan: Plan) -> Row:
 
 
 def http_workloads(dsn: str, plan: Plan, key: str, log: Path, head: int) -> list[Row]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
     # No per-request access log on either server (a log line per request is not the API's
     # cost; bench.bare turns it off too).
-    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "false", "FRONTLINE_ACCESS_LOG": "false"}
+    env = clean_env(DATABASE_URL=dsn, FRONTLINE_LOAD_SAMPLE="false", FRONTLINE_ACCESS_LOG="false")
     common = {"dsn": dsn, "runs": plan.runs, "places": plan.places, "actors": plan.actors}
     rows = []
     lat = ("p50_ms", "p95_ms", "p99_ms")

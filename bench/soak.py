@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import httpx
 
 from api.auth import Role, create_key
 from bench.control_queries import drop_database, fresh_database
-from bench.run import _free_port
+from bench.processes import clean_env, free_port, interrupt
 from frontline.config import load_settings
 from frontline.database import resolve_dsn
 
@@ -56,9 +55,8 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
     admin_dsn = resolve_dsn(load_settings())
     dsn = asyncio.run(fresh_database(admin_dsn))
     key = asyncio.run(_key(dsn))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    env |= {"DATABASE_URL": dsn, "FRONTLINE_LOAD_SAMPLE": "true"}
+    port = free_port()
+    env = clean_env(DATABASE_URL=dsn, FRONTLINE_LOAD_SAMPLE="true")
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "frontline-soak-server.log"  # noqa: S108
     with log.open("wb") as output:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -82,12 +80,7 @@ def main(seconds: int, clients: int, subscribers: int, writers: int, out: Path) 
             raise click.ClickException(f"load process failed:\n{done.stderr[-3000:]}")
         report: dict[str, Any] = json.loads(done.stdout)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        interrupt(server, timeout=20)
         asyncio.run(drop_database(admin_dsn, dsn))
     report |= {"rss_start_mb": round(start_rss, 1), "rss_end_mb": round(end_rss, 1), **spec}
     report.pop("key")

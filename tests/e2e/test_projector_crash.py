@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bench.processes import clean_env
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture
@@ -64,7 +64,7 @@ async def test_a_projector_killed_mid_batch_resumes_without_loss_or_duplication(
     database_dsn: str, tmp_path: Path
 ) -> None:
     head = record_backlog(database_dsn)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
+    env = clean_env()
     log = tmp_path / "projector.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(

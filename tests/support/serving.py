@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,21 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.processes import clean_env, free_port, interrupt
+
 STARTUP_SECONDS = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def serve_env(**values: str) -> dict[str, str]:
-    """This process's environment without its database and Frontline settings, plus
-    ``values``: a served process is configured by the test alone."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FRONTLINE_"))}
-    return env | values
+#: A served process is configured by the test alone.
+serve_env = clean_env
 
 
 @dataclass(frozen=True)
@@ -80,10 +70,4 @@ def spawn_serve(
         ready(spawned)
         yield spawned
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        interrupt(process, timeout=15)
