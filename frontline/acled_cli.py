@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any
 
 import asyncpg
 import click
@@ -21,9 +21,6 @@ from frontline.database import eventsourcing_env, resolve_dsn
 from frontline.migrate import migrate
 from readmodel.projector import catch_up
 from readmodel.rebuild import rebuild_if_outdated
-
-#: Rejected rows listed before "and N more".
-MAX_REPORTED: Final = 100
 
 
 @click.command(name="import-acled")
@@ -111,7 +108,7 @@ def _progressbar(label: str, length: int) -> Iterator[Callable[[int], None]]:
 
 
 def _report(summary: Summary, headline: str) -> Any:
-    shown = summary.problems[:MAX_REPORTED]
-    more = summary.rejected - len(shown)
-    lines = [*shown, *([f"... and {more:,} more"] if more else []), headline]
+    """The rejected rows the summary lists (the first ``MAX_PROBLEMS``), "and N more"."""
+    more = summary.rejected - len(summary.problems)
+    lines = [*summary.problems, *([f"... and {more:,} more"] if more else []), headline]
     raise click.ClickException("\n".join(lines))
