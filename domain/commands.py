@@ -147,11 +147,11 @@ def fingerprint(command: Command) -> str:
     instants in UTC, lists for tuples, and unset fields left out (adding an optional field to
     a command later does not change the fingerprint of requests that don't use it).
 
-    The digest of ``canonical``'s form written by orjson (keys sorted), marked ``2:``; one
-    orjson cannot write (an integer beyond 64 bits) gets the first version's. Requests stored
-    before the mark have the first version's (json's text, ``fingerprint_v1``): compare with
-    ``same_request``, which knows both. orjson is several times faster, and json's text was a
-    fifth of an ACLED import's write path (profile).
+    The digest of the canonical form (``_canonical_object``) written by orjson (keys
+    sorted), marked ``2:``; one orjson cannot write (an integer beyond 64 bits) gets the
+    first version's. Requests stored before the mark have the first version's (json's text,
+    ``fingerprint_v1``): compare with ``same_request``, which knows both. orjson is several
+    times faster, and json's text was a fifth of an ACLED import's write path (profile).
     """
     try:
         text = orjson.dumps(_payload(command), default=_canonical_object, option=_V2_OPTIONS)
@@ -167,7 +167,7 @@ _V2_OPTIONS: Final = (
 
 
 def fingerprint_v1(command: Command) -> str:
-    """The first version: the digest of ``canonical``'s form as ``json.dumps`` writes it."""
+    """The first version: the digest of the canonical form as ``json.dumps`` writes it."""
     text = json.dumps(_payload(command), sort_keys=True, default=_canonical_object)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -184,7 +184,7 @@ def same_request(stored: str | None, command: Command, computed: str | None = No
 
 def _payload(command: Command) -> dict[str, Any]:
     """The command's fields that a fingerprint covers, as they are (``_canonical_object``
-    turns them canonical as the encoder meets them)."""
+    makes them canonical as the encoder meets them)."""
     later = _ADDED_LATER.get(type(command).__name__, {})
     payload: dict[str, Any] = {"command": type(command).__name__}
     for name in field_names(type(command)):
@@ -196,11 +196,13 @@ def _payload(command: Command) -> dict[str, Any]:
 
 
 def _canonical_object(value: Any) -> Any:
-    """``canonical`` for what JSON cannot hold as it is, called by the encoder (json's and
-    orjson write tuples as lists, and str enums as their values, themselves; orjson writes
-    ids as ``str`` does): the same text as ``json.dumps(canonical(...))``
-    (tests/unit/test_fingerprints.py), without walking every plain value of a command in
-    Python (a third of an ACLED import's write path, profile)."""
+    """The canonical form of what JSON cannot hold as it is, called by the encoder (json's
+    and orjson write tuples as lists, and str enums as their values, themselves; orjson
+    writes ids as ``str`` does): a value object as its type's name and its set fields (None
+    and empty lists left out), an instant in UTC, an id as text. The encoder walks the
+    command, not Python: walking every plain value was a third of an ACLED import's write
+    path (profile). tests/unit/test_fingerprints.py keeps the form as first written, walked
+    in Python, and compares."""
     names = field_names(type(value))
     if names:
         form = {"type": type(value).__name__}
@@ -225,29 +227,6 @@ def field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
     return names
-
-
-#: Values ``canonical`` keeps as they are (checked by exact type: a StrEnum is a str too).
-_PLAIN: Final = frozenset({str, int, float, bool, type(None)})
-
-
-def canonical(value: Any) -> Any:
-    """A JSON-ready form of a command's value, with unset (``None``/empty) fields dropped.
-
-    Plain values are told by their exact type first: an ACLED row's command holds a hundred
-    of them (its provenance columns), and the chain of checks per value was a seventh of an
-    import (profile). The forms are unchanged: stored fingerprints must keep matching
-    retries (tests/unit/test_fingerprints.py)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    names = field_names(kind)
-    if names:
-        form = {name: canonical(getattr(value, name)) for name in names}
-        return {"type": kind.__name__} | {k: v for k, v in form.items() if v not in (None, [])}
-    if isinstance(value, list | tuple):
-        return [v if type(v) in _PLAIN else canonical(v) for v in value]
-    return _scalar(value)
 
 
 def _scalar(value: Any) -> Any:

@@ -8,7 +8,9 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -19,6 +21,37 @@ from domain.vocabulary import ActorKind, PlaceKind, TimePrecision
 from frontline.acled import Mapped, map_row, read_acled
 from frontline.acled_plan import _new_incident, _revise
 from frontline.sample import parse_sample, read_sample
+
+#: Values ``canonical`` keeps as they are (checked by exact type: a StrEnum is a str too).
+PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def canonical(value: Any) -> Any:
+    """The canonical form of a command's value as first written, walked in Python: a value
+    object as its type's name and its fields with unset (``None``/empty) ones dropped, lists
+    for tuples, instants in UTC, enums as their values, ids as text. ``fingerprint`` lets the
+    encoder walk (``commands._canonical_object``) and must give the same digests."""
+    kind = type(value)
+    if kind in PLAIN:
+        return value
+    names = c.field_names(kind)
+    if names:
+        form = {name: canonical(getattr(value, name)) for name in names}
+        return {"type": kind.__name__} | {k: v for k, v in form.items() if v not in (None, [])}
+    if isinstance(value, list | tuple):
+        return [v if type(v) in PLAIN else canonical(v) for v in value]
+    return scalar(value)
+
+
+def scalar(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "log.ndjson"
 ACLED_FIXTURE = Path(__file__).resolve().parents[2] / "frontline/sample/acled/syria-2024-11.csv"
@@ -67,10 +100,10 @@ def test_fields_added_to_a_command_later_leave_the_fingerprints_of_requests_with
     # The fingerprint as it was computed before Amend could revise details, actors, sources,
     # summary, fatalities and provenance: over the fields it had then.
     fields_then = ("incident", "reason", "valid_time", "places", "source", "key")
-    payload = {name: c.canonical(getattr(amend, name)) for name in fields_then}
+    payload = {name: canonical(getattr(amend, name)) for name in fields_then}
     text = json.dumps({"command": "Amend", **payload}, sort_keys=True)
     assert c.fingerprint_v1(amend) == hashlib.sha256(text.encode()).hexdigest()
-    now = {name: c.canonical(getattr(amend, name)) for name in fields_then}
+    now = {name: canonical(getattr(amend, name)) for name in fields_then}
     now_text = orjson.dumps({"command": "Amend", **now}, option=orjson.OPT_SORT_KEYS)
     assert c.fingerprint(amend) == c.V2 + hashlib.sha256(now_text).hexdigest()
     assert c.fingerprint(replace(amend, fatalities=3)) != c.fingerprint(amend)
@@ -87,7 +120,7 @@ def reference_payload(command: c.Command) -> dict[str, object]:
     the encoder walk instead, and must give the same digest)."""
     later = c._ADDED_LATER.get(type(command).__name__, {})
     payload = {
-        name: c.canonical(getattr(command, name))
+        name: canonical(getattr(command, name))
         for name in c.field_names(type(command))
         if name not in c._NOT_FINGERPRINTED and getattr(command, name) != later.get(name, c._UNSET)
     }
