@@ -161,11 +161,7 @@ class FrontlineTranscoder(JSONTranscoder):
             def plan(v: Any) -> Any:
                 return v
         else:
-
-            def plan(v: Any) -> Any:
-                return self._encode_obj(v)  # raises the library's error for an unknown type
-
-            return plan
+            return self._encode_obj  # raises the library's error for an unknown type
         self.plans[kind] = plan
         return plan
 
