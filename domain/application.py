@@ -11,13 +11,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import RecordConflictError, Recording, Transcoder
-from eventsourcing.utils import get_topic
 
 from domain.actors import Actor
 from domain.codec import make_transcoder
@@ -198,19 +197,10 @@ class Validator:
 
     def forget(self, keep: Callable[[UUID], bool]) -> None:
         """Drop the incidents checked so far whose ids ``keep`` refuses."""
-        seen = self.unit.seen
-        for aggregate_id in [i for i, a in seen.items() if _is_incident(a)]:
-            if not keep(aggregate_id):
-                del seen[aggregate_id]
+        for incident_id in self.unit.incident_ids():
+            if not keep(incident_id):
+                del self.unit.seen[incident_id]
 
     def held(self) -> int:
         """How many incidents the check keeps in memory."""
-        return sum(_is_incident(a) for a in self.unit.seen.values())
-
-
-def _is_incident(held: object) -> bool:
-    """An incident a unit holds: read (an aggregate), or new (the event creating it)."""
-    return isinstance(held, Incident) or getattr(held, "originator_topic", None) == INCIDENT_TOPIC
-
-
-INCIDENT_TOPIC: Final = get_topic(Incident)
+        return len(self.unit.incident_ids())

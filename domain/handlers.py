@@ -16,6 +16,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from domain import commands as c
 from domain.actors import Actor
@@ -137,9 +138,19 @@ class Unit:
         self.seen[event.originator_id] = event
         return event.originator_id, event.originator_version, False
 
+    def incident_ids(self) -> list[UUID]:
+        """The incidents the unit holds: read (aggregates), or new (the events creating them)."""
+        return [
+            i for i, held in self.seen.items()
+            if isinstance(held, Incident) or getattr(held, "originator_topic", None) == _INCIDENT
+        ]  # fmt: skip
+
     def changed(self) -> list[Aggregate | Created]:
         """What to save, in order: aggregates with new events, and new incidents' events."""
         return [a for a in self.seen.values() if not isinstance(a, Aggregate) or a.pending_events]
+
+
+_INCIDENT: Final = get_topic(Incident)
 
 
 def handle(unit: Unit, command: c.Command) -> Outcome:
