@@ -114,6 +114,7 @@ async def control_map(spec: Spec) -> Result:
     """The GeoJSON map over HTTP; baseline: the statement it runs (``control_map_geojson``,
     which builds the JSON in PostgreSQL) through asyncpg. ``rows`` also times the plain
     map query's rows (``control_map``'s SQL), the previous baseline."""
+    from api.colors import PALETTE  # noqa: PLC0415
     from readmodel.queries import control_map as map_query  # noqa: PLC0415 - heavy import
     from readmodel.queries import control_map_geojson  # noqa: PLC0415
 
@@ -129,7 +130,7 @@ async def control_map(spec: Spec) -> Result:
         capture = _Capture()
         await map_query(capture, datetime.fromisoformat(at))
         statements.append((capture.sql, capture.args))
-        await control_map_geojson(capture, datetime.fromisoformat(at))
+        await control_map_geojson(capture, datetime.fromisoformat(at), palette=PALETTE)
         geojson.append((capture.sql, capture.args))
     conn = await asyncpg.connect(spec["dsn"])
     try:

@@ -12,6 +12,10 @@ from domain.vocabulary import ActorKind
 
 
 class Actor(Aggregate):
+    # Its colour on maps ("#RRGGBB"), when someone gave it one; None: the API's default. A
+    # class attribute, so actors registered before colours existed read as None.
+    color: str | None = None
+
     @staticmethod
     def create_id(slug: str) -> UUID:
         return actor_id(slug)
@@ -40,6 +44,14 @@ class Actor(Aggregate):
     @event("JoinedCoalition")
     def _join(self, coalition_id: UUID) -> None:
         self.coalition_ids = (*self.coalition_ids, coalition_id)
+
+    def recolor(self, color: str | None) -> None:
+        if color != self.color:
+            self._recolor(color=color)
+
+    @event("Recolored")
+    def _recolor(self, color: str | None) -> None:
+        self.color = color
 
     def registration(self) -> dict[str, Any]:
         """The attributes a re-registration must match to count as the same request."""

@@ -41,6 +41,8 @@ class RegisterActor:
     side: str | None = None
     aliases: tuple[str, ...] = ()
     coalitions: tuple[UUID, ...] = ()
+    # Its map colour ("#RRGGBB"); None leaves the one it has (or the default).
+    color: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from domain.values import (
     ValidTime,
     check_label,
     check_url,
+    clean_color,
     clean_name,
     clean_names,
     clean_text,
@@ -227,14 +228,19 @@ def register_actor(unit: Unit, cmd: c.RegisterActor) -> Outcome:
     for coalition in coalitions:
         if unit.load(coalition, Actor, UnknownActor).kind is not ActorKind.COALITION:
             raise InvalidInput(f"{coalition} is not a coalition", field="coalitions")
+    color = None if cmd.color is None else clean_color(cmd.color, "color")
     existing = unit.registered(actor_id(cmd.slug))
     if existing is None:
         actor = Actor(aliases=aliases, coalition_ids=coalitions, **new)
+        actor.recolor(color)
         return unit.add(actor)
     if not isinstance(existing, Actor) or existing.registration() != new:
         raise AlreadyExists(f"actor {cmd.slug!r} is registered with other details", field="slug")
     for coalition in coalitions:
         existing.join(coalition)
+    # A colour is not part of who the actor is: registering it again with one sets it.
+    if color is not None:
+        existing.recolor(color)
     return existing.id, existing.version, not existing.pending_events
 
 

@@ -7,6 +7,7 @@ rebuilt from JSON when events are read back, and built from GraphQL input on the
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +63,18 @@ def check_label(value: str | None, field: str) -> None:
         raise InvalidInput(f"{field} has no visible character", field=field)
     if not BIDI_CONTROLS.isdisjoint(value):
         raise InvalidInput(f"{field} may not contain bidi control characters", field=field)
+
+
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def clean_color(value: str, field: str) -> str:
+    """A colour as maps and pictures take it: "#RRGGBB" (upper-cased). Nothing else, so a
+    colour can go into a page's style or an SVG attribute as it is."""
+    if not isinstance(value, str) or not _COLOR.fullmatch(value.strip()):
+        msg = f'{field} must be a colour written "#RRGGBB", e.g. "#CC6677"'
+        raise InvalidInput(msg, field=field)
+    return value.strip().upper()
 
 
 #: Characters RFC 3986 never allows unescaped in a URL (besides spaces and controls).

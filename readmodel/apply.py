@@ -30,9 +30,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases
 """
 UPSERT_ACTOR = """
-INSERT INTO {s}.actors AS a (id, slug, name, kind, side, aliases, coalition_ids, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases, coalition_ids = excluded.coalition_ids
+INSERT INTO {s}.actors AS a (id, slug, name, kind, side, aliases, coalition_ids, position,
+                             color, color_rank)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        (SELECT coalesce(max(color_rank) + 1, 0) FROM {s}.actors))
+ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases, coalition_ids = excluded.coalition_ids,
+                               color = excluded.color
 """
 SELECT_EVENTS_OF = """
 SELECT notification_id, originator_id, originator_version, topic, state, recorded_at
@@ -127,6 +130,7 @@ async def _apply_registry(conn: Any, schema: str, logged: LoggedEvent) -> None:
             UPSERT_ACTOR.format(s=schema),
             aggregate.id, aggregate.slug, aggregate.name, aggregate.kind.value, aggregate.side,
             list(aggregate.aliases), list(aggregate.coalition_ids), logged.position,
+            aggregate.color,
         )  # fmt: skip
 
 

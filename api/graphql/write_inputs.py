@@ -285,6 +285,11 @@ class RegisterActorInput:
     side: str | None = None
     aliases: list[str] | None = None
     coalitions: list[str] | None = None
+    color: str | None = strawberry.field(
+        default=None,
+        description='Its colour on maps, "#RRGGBB". Registering an actor again with a colour '
+        "sets it; null keeps the one it has (or the default).",
+    )
 
     def command(self) -> c.RegisterActor:
         return c.RegisterActor(
@@ -294,6 +299,7 @@ class RegisterActorInput:
             side=self.side,
             aliases=tuple(self.aliases or ()),
             coalitions=_actors(self.coalitions, "coalitions"),  # type: ignore[arg-type]
+            color=self.color,
         )
 
 

@@ -8,7 +8,7 @@ what had been recorded by ``known_at`` counts (the log position known then, see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
@@ -80,13 +80,14 @@ SELECT p.*, {state_columns}
 
 # The same map as a GeoJSON FeatureCollection (RFC 7946), built and encoded by PostgreSQL:
 # one Point feature per place, in the map's order, with the holders' slugs, names and sides
-# from rm.actors. Written as compact JSON text (what json.dumps(separators=(",", ":"),
-# ensure_ascii=False) writes; json_build_object would add a space around every ':' and ','
-# and take half as long again): every string goes through to_json, numbers through float8out
-# (shortest exact form, like Python's repr), arrays through array_to_json (compact). Content
-# equal to the former Python builder, which tests/integration/test_control_map_geojson.py
-# keeps as the reference: "since" is Python's isoformat() of the UTC instant, "sides" the
-# distinct non-empty sides in code-point order.
+# from rm.actors and each holder's colour (its own, else the palette's by its rank). Written
+# as compact JSON text (what json.dumps(separators=(",", ":"), ensure_ascii=False) writes;
+# json_build_object would add a space around every ':' and ',' and take half as long
+# again): every string goes through to_json, numbers through float8out (shortest exact
+# form, like Python's repr), arrays through array_to_json (compact). Content equal to the
+# former Python builder, which tests/integration/test_control_map_geojson.py keeps as the
+# reference: "since" is Python's isoformat() of the UTC instant, "sides" the distinct
+# non-empty sides in code-point order.
 SELECT_MAP_GEOJSON: Final = """
 WITH {with_known},
 state AS (SELECT c.* FROM rm.control AS c WHERE {state_conditions})
@@ -102,6 +103,7 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   || ',"status":' || to_json(coalesce(s.status, 'unknown'))::text
   || ',"controllers":' || coalesce(h.slugs, '[]')
   || ',"controllerNames":' || coalesce(h.names, '[]')
+  || ',"colors":' || coalesce(h.colors, '[]')
   || ',"sides":' || coalesce(h.sides, '[]')
   || ',"since":' || coalesce(
        '"' || to_char(s.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
@@ -120,6 +122,9 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   LEFT JOIN LATERAL (
     SELECT array_to_json(array_agg(a.slug ORDER BY u.n))::text AS slugs,
            array_to_json(array_agg(a.name ORDER BY u.n))::text AS names,
+           array_to_json(array_agg(coalesce(a.color,
+             ({palette}::text[])[a.color_rank % cardinality({palette}::text[]) + 1])
+             ORDER BY u.n))::text AS colors,
            array_to_json(array_agg(DISTINCT a.side COLLATE "C" ORDER BY a.side COLLATE "C")
                          FILTER (WHERE a.side <> ''))::text AS sides
       FROM unnest(s.controllers) WITH ORDINALITY AS u(actor_id, n)
@@ -252,15 +257,18 @@ async def control_map_geojson(
     kinds: Iterable[PlaceKind | str] | None = None,
     controller: UUID | None = None,
     assessed: bool | None = None,
+    palette: Sequence[str],
 ) -> str:
     """``control_map`` as a GeoJSON FeatureCollection, encoded as JSON text by PostgreSQL
-    (one Point feature per place, longitude first; status, holders and flags as properties).
-    Same arguments and filters as ``control_map``."""
+    (one Point feature per place, longitude first; status, holders, their colours and flags
+    as properties). Same arguments and filters as ``control_map``; a holder with no colour
+    of its own gets ``palette[color_rank % len(palette)]`` (api.colors)."""
     q, t, state_conditions = _map_query(
         as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
         controller=controller, assessed=assessed,
     )  # fmt: skip
     sql = SELECT_MAP_GEOJSON.format(
+        palette=q.param(list(palette)),
         with_known=q.with_known,
         state_conditions=" AND ".join(state_conditions),
         t=t,

@@ -49,6 +49,9 @@ class ActorRow:
     aliases: tuple[str, ...]
     coalition_ids: tuple[UUID, ...]
     position: int
+    color: str | None  # "#RRGGBB" someone gave it
+    # Its rank in registration order: the API's default map colour (api.colors).
+    color_rank: int
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,8 @@ def actor_from_row(row: Any) -> ActorRow:
         aliases=tuple(row["aliases"]),
         coalition_ids=tuple(row["coalition_ids"]),
         position=row["position"],
+        color=row["color"],
+        color_rank=row["color_rank"],
     )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from api.colors import PALETTE, actor_color
 from domain import commands as c
 from domain.application import Frontline
 from domain.details import Capture
@@ -48,6 +49,7 @@ def _feature(entry: q.PlaceControl, actors: Mapping[UUID, q.ActorRow]) -> dict[s
             "status": state.status.value if state else "unknown",
             "controllers": [a.slug for a in holders],
             "controllerNames": [a.name for a in holders],
+            "colors": [actor_color(a.color, a.color_rank) for a in holders],
             "sides": sorted({a.side for a in holders if a.side}),
             "since": state.valid_from.isoformat() if state and state.valid_from else None,
             "disputed": bool(state and state.disputed),
@@ -111,7 +113,7 @@ async def test_sql_geojson_equals_the_python_builder_on_the_sample(
             for as_of in instants:
                 for f in filters:
                     expected = await python_built(conn, as_of, known_at, **f)
-                    text = await q.control_map_geojson(conn, as_of, known_at, **f)
+                    text = await q.control_map_geojson(conn, as_of, known_at, palette=PALETTE, **f)
                     assert json.loads(text) == expected, (as_of, known_at, f)
                     assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
                     compared += 1
@@ -130,7 +132,7 @@ async def test_sql_geojson_keeps_python_key_order_and_since_format(
     load_sample(app)
     async with db_pool.acquire() as conn:
         await catch_up(conn)
-        text = await q.control_map_geojson(conn, datetime(2024, 12, 8, tzinfo=UTC))
+        text = await q.control_map_geojson(conn, datetime(2024, 12, 8, tzinfo=UTC), palette=PALETTE)
         expected = await python_built(conn, datetime(2024, 12, 8, tzinfo=UTC), None)
     # Byte for byte what Python's json.dumps writes (compact, UTF-8), keys in the same order.
     assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)

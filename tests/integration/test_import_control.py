@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from api.colors import PALETTE
 from domain.application import Frontline
 from domain.commands import RecordIncident, RegisterActor, RegisterPlace
 from frontline.database import eventsourcing_env
@@ -208,7 +209,7 @@ def test_a_map_exported_as_geojson_seeds_another_frontline(
         conn = await asyncpg.connect(dsn)
         try:
             await catch_up(conn)
-            return dict(json.loads(await q.control_map_geojson(conn, as_of)))
+            return dict(json.loads(await q.control_map_geojson(conn, as_of, palette=PALETTE)))
         finally:
             await conn.close()
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.colors import actor_color
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.common import (
@@ -57,6 +58,10 @@ class Actor(Node):
     kind: ActorKind
     side: str | None
     aliases: list[str]
+    color: str = strawberry.field(
+        description='Its colour on maps, "#RRGGBB": the one it was given, else a default from '
+        "a colour-blind-safe palette by registration order (stable)."
+    )
     row: strawberry.Private[q.ActorRow]
 
     @classmethod
@@ -68,6 +73,7 @@ class Actor(Node):
             kind=row.kind,
             side=row.side,
             aliases=list(row.aliases),
+            color=actor_color(row.color, row.color_rank),
             row=row,
         )
 

@@ -308,3 +308,52 @@ def test_registering_again_where_the_registration_is_not_remembered_still_compar
     assert isinstance(place, Place)
     assert place.aliases == ("Idleb",)
     assert app.head_position() == head + 1
+
+
+# -- map colours ----------------------------------------------------------------------------
+
+
+def test_an_actor_registered_with_a_colour_keeps_it_upper_cased(app: Frontline) -> None:
+    receipt = app.execute(_actor(color=" #cc6677 "))
+
+    actor = app.get(receipt.id)
+    assert isinstance(actor, Actor)
+    assert actor.color == "#CC6677"
+    assert [type(e).__name__ for e in app.history(receipt.id)] == ["Registered", "Recolored"]
+
+
+def test_an_actor_registered_without_a_colour_has_none_of_its_own(app: Frontline) -> None:
+    actor = app.get(app.execute(_actor()).id)
+
+    assert isinstance(actor, Actor)
+    assert actor.color is None
+    assert [type(e).__name__ for e in app.history(actor.id)] == ["Registered"]
+
+
+def test_registering_an_actor_again_with_a_colour_sets_it_and_the_same_colour_is_a_replay(
+    world: World,
+) -> None:
+    world.app.execute(_actor())
+
+    recolored = world.app.execute(_actor(color="#117733"))
+    again = world.app.execute(_actor(color="#117733"))
+    kept = world.app.execute(_actor())  # no colour given: the one it has stays
+
+    actor = world.app.get(recolored.id)
+    assert isinstance(actor, Actor)
+    assert actor.color == "#117733"
+    assert (recolored.version, recolored.replayed) == (2, False)
+    assert (again.replayed, kept.replayed) == (True, True)
+
+
+@pytest.mark.parametrize("color", ["red", "#12345", "#1234567", "#GGGGGG", "", "#12345G", 7])
+def test_an_actor_with_a_colour_that_is_not_rrggbb_is_refused_and_nothing_is_written(
+    world: World, color: Any
+) -> None:
+    head = world.app.head_position()
+
+    with world.refused(InvalidInput, "INVALID_INPUT") as info:
+        world.app.execute(_actor(color=color))
+
+    assert info.value.field == "color"
+    assert world.app.head_position() == head
