@@ -26,6 +26,8 @@ from api.graphql.view import FrontlineGraphQL
 from api.limits import BodySizeLimit
 from api.live.broadcast import Broadcaster
 from api.live.fanout import Fanout
+from api.map.page import routes as map_routes
+from api.map.picture import map_svg
 from api.middleware import RequestDeadline, SocketMessageRate, StandardHeaders
 from api.playground import routes as playground_routes
 from api.sockets import SocketCount
@@ -55,6 +57,8 @@ class ApiSettings(Protocol):
     def max_sockets(self) -> int: ...
     @property
     def cors_origins(self) -> tuple[str, ...]: ...
+    @property
+    def tile_url(self) -> str | None: ...
     @property
     def max_operations_per_socket(self) -> int: ...
     @property
@@ -101,6 +105,8 @@ def create_app(settings: ApiSettings, graphql: FrontlineGraphQL, lifespan: Lifes
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             *playground_routes(GraphQLMedia(ReadGate(graphql))),
+            Route("/map.svg", map_svg, methods=["GET"]),
+            *map_routes(settings.tile_url),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=middleware(settings),

@@ -62,6 +62,9 @@ class Settings:
     max_sockets_per_key: int = bounds.MAX_SOCKETS_PER_KEY
     # Browser origins allowed to call the API from their pages (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # The map page's base layer: a tile server's URL template ("https://{s}.tile.example.org/
+    # {z}/{x}/{y}.png"); unset, the page draws the bundled country outlines and stays offline.
+    tile_url: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,4 +124,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             for origin in config("FRONTLINE_CORS_ORIGINS", cast=str, default="").split(",")
             if origin.strip()
         ),
+        tile_url=config("FRONTLINE_TILE_URL", cast=str, default="") or None,
     )

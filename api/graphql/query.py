@@ -15,6 +15,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.colors import PALETTE
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.encoding import EncodedJSON
@@ -49,6 +50,12 @@ FRESH_POLL_SECONDS = 0.05
 
 
 SortKey = tuple[int | str, ...]
+
+
+@strawberry.type(description="When the earliest and the latest incident on record began.")
+class OccurrenceSpan:
+    first: datetime | None
+    last: datetime | None
 
 
 def _keyset_cursor(key: SortKey) -> str:
@@ -312,7 +319,7 @@ class Query:
         args: dict[str, Any] = {} if where is None else where.map_args()
         async with info.context.pool.acquire() as conn:
             text = await q.control_map_geojson(
-                conn, now_or(as_of), known(known_at, known_at_position), **args
+                conn, now_or(as_of), known(known_at, known_at_position), palette=PALETTE, **args
             )
         # Built and encoded by PostgreSQL; spliced into the response as it is (see
         # FrontlineGraphQL.encode_json) rather than parsed and encoded again.
@@ -335,6 +342,15 @@ class Query:
                 conn, from_, to, known(known_at, known_at_position), **args
             )
         return [Change.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="When the earliest and the latest incident began (e.g. a date slider's "
+        "range); null when none is recorded."
+    )
+    async def occurrence_span(self, info: Info) -> OccurrenceSpan | None:
+        info.context.check_read()
+        first, last = await q.occurrence_span(info.context.pool)
+        return None if first is None else OccurrenceSpan(first=first, last=last)
 
     @strawberry.field(description="The raw log, in position order, after a position.")
     async def log(self, info: Info, first: int, after: str | None = None) -> Connection[LogEntry]:

@@ -36,6 +36,7 @@ from readmodel.queries.incidents import (
     feed_cursor,
     get_incident,
     incident_feed,
+    occurrence_span,
 )
 from readmodel.queries.rows import (
     ActorRow,
@@ -83,6 +84,7 @@ __all__ = [
     "known_position",
     "list_actors",
     "list_places",
+    "occurrence_span",
     "places_held",
 ]
 

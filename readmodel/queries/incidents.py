@@ -164,3 +164,13 @@ async def incident_feed(
             q.where(AFTER_RECENT, at, position)
     sql = SELECT_FEED.format(conditions=q.clause, order=ORDER_BY[order], limit=q.param(limit))
     return [incident_from_row(row) for row in await conn.fetch(sql, *q.args)]
+
+
+# Both ends of the (valid_from DESC, ...) index: two index probes, however long the log.
+SELECT_OCCURRENCE_SPAN: Final = "SELECT min(valid_from), max(valid_from) FROM rm.incidents"
+
+
+async def occurrence_span(conn: Any) -> tuple[datetime | None, datetime | None]:
+    """When the earliest and the latest recorded incident began (None, None: no incident)."""
+    row = await conn.fetchrow(SELECT_OCCURRENCE_SPAN)
+    return row[0], row[1]

@@ -1,68 +1,30 @@
-"""The offline playground: GraphiQL on GET /graphql, in a real headless Chromium, no internet.
-
-The browser is Debian's Chromium (`make test` installs it when missing and running as root),
-driven by Playwright's Python client with `executable_path`: Playwright never downloads a
-browser here. Chromium resolves every host but 127.0.0.1 to nothing, and the test also aborts
-and records any request that leaves localhost, so a CDN reference fails the test.
+"""The offline playground: GraphiQL on GET /graphql, in a real headless Chromium, no internet
+(tests/support/browser.py: Debian's Chromium, every request off localhost aborted and
+recorded, so a CDN reference fails the test).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from graphql import OperationType, parse, validate
-from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.graphql.schema import schema
 from api.playground import ASSETS_URL, EXAMPLES
-from tests.support.sample_server import Server, start_server
+from tests.support.browser import Watched, launched_browser, screenshot
+from tests.support.sample_server import Server, start_server_on_a_thread
 
 pytestmark = pytest.mark.slow
-
-INSTALL_HINT = (
-    "the playground's browser test needs Chromium: `make test` installs Debian's when run as "
-    "root; else `sudo apt-get install chromium`, or set CHROMIUM=/path/to/chromium"
-)
-# Headless flags that work on these machines (root, closed network); Playwright adds a fresh
-# --user-data-dir. The resolver rule makes any host but 127.0.0.1 unreachable.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-SCREENSHOT = Path(os.environ.get("PLAYGROUND_SCREENSHOT", "/tmp/frontline-playground.png"))  # noqa: S108
-
-
-def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not found or not Path(found).is_file():
-        pytest.fail(INSTALL_HINT)
-    return found
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_browser() as launched:
+        yield launched
 
 
 def post(server: Server, query: str) -> dict:
@@ -135,31 +97,10 @@ def test_the_subscription_tab_is_valid_graphql() -> None:
 def test_graphiql_runs_the_default_query_in_chromium_without_internet(
     server: Server, browser: Browser
 ) -> None:
-    left_localhost: list[str] = []
-    problems: list[str] = []
-
-    def only_localhost(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname in LOCAL_HOSTS or request.url.startswith("data:"):
-            route.continue_()
-        else:
-            left_localhost.append(request.url)
-            route.abort()
-
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page: Page = context.new_page()
-        page.route("**/*", only_localhost)
-        page.on("websocket", lambda ws: _remember_remote(ws.url, left_localhost))
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-
+        watched = Watched(page)
         page.goto(server.graphql, wait_until="load")
         expect(page.locator(".graphiql-container")).to_be_visible(timeout=20_000)
         expect(page.locator(".graphiql-tab")).to_have_count(len(EXAMPLES))
@@ -169,37 +110,19 @@ def test_graphiql_runs_the_default_query_in_chromium_without_internet(
         response = page.locator(".graphiql-response")
         expect(response).to_contain_text('"HELD"', timeout=20_000)
         expect(response).to_contain_text('"hts"')
-        page.screenshot(path=SCREENSHOT)
-
-        resources = page.evaluate(
-            "performance.getEntriesByType('resource').map(entry => entry.name)"
-        )
-        for url in resources:
-            _remember_remote(url, left_localhost)
+        screenshot(page, "playground.png")
+        watched.remember_resources(page)
     finally:
         context.close()
 
-    assert left_localhost == [], "the playground reached beyond this server"
-    assert problems == []
-
-
-def _remember_remote(url: str, found: list[str]) -> None:
-    if not url.startswith("data:") and urlsplit(url).hostname not in LOCAL_HOSTS:
-        found.append(url)
+    assert watched.left_localhost == [], "the playground reached beyond this server"
+    assert watched.problems == []
 
 
 @pytest.fixture(scope="module")
 def closed_server(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Started and stopped on a thread of its own: the server helper runs asyncio, which
-    cannot run beside Playwright's loop on this one."""
     log = tmp_path_factory.mktemp("playground-closed") / "serve.log"
-    serving = start_server(postgres_dsn, log, FRONTLINE_OPEN_READS="false")
-    with ThreadPoolExecutor(1) as thread:
-        started = thread.submit(next, serving).result()
-        try:
-            yield started
-        finally:
-            thread.submit(next, serving, None).result()
+    yield from start_server_on_a_thread(postgres_dsn, log, FRONTLINE_OPEN_READS="false")
 
 
 @pytest.mark.parametrize("with_key", [True, False], ids=["reader key", "no key"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -89,3 +90,17 @@ def _wait_until_projected(server: Server, spawned: Spawned) -> None:
             pass
         time.sleep(0.2)
     pytest.fail(f"serve not ready after {STARTUP_SECONDS}s:\n{server.log.read_text()}")
+
+
+def start_server_on_a_thread(
+    postgres_dsn: str, log: Path, **env_overrides: str
+) -> Iterator[Server]:
+    """``start_server``, started and stopped on a thread of its own: the helper runs asyncio,
+    which cannot run beside Playwright's loop (browser tests) on the test's thread."""
+    serving = start_server(postgres_dsn, log, **env_overrides)
+    with ThreadPoolExecutor(1) as thread:
+        started = thread.submit(next, serving).result()
+        try:
+            yield started
+        finally:
+            thread.submit(next, serving, None).result()

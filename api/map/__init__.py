@@ -1,0 +1,2 @@
+"""The map page (/map), its assets and offline outlines, and the server-drawn picture
+(/map.svg)."""

@@ -1,0 +1,182 @@
+"""GET /map.svg: the control map as a picture, drawn on the server (api.map.svg).
+
+``?asOf=…&knownAt=…&bbox=west,south,east,north&width=…&height=…`` and the map's filters
+(``governorate``, ``kind``, ``controller``). It reads what ``controlMapGeoJson`` reads, with
+the same rule for keys: with closed reads, a reader key in ``Authorization``. Bounded like any
+request (size of the picture, places drawn, the request deadline and statement timeout).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.access import refusal, request_principal
+from api.colors import PALETTE
+from api.map.outlines import outlines
+from api.map.svg import Frame, render
+from domain.vocabulary import PlaceKind
+from readmodel import queries as q
+from readmodel.connections import DATABASE_DOWN
+
+DEFAULT_SIZE: Final = (1000, 700)
+MIN_SIDE, MAX_SIDE = 100, 4000
+#: Places drawn at most (the first by name); the date line says how many there were.
+MAX_PLACES: Final = 20_000
+MAX_KINDS: Final = len(PlaceKind)
+#: Around the places when no bbox is asked for: a tenth of their extent, at least 0.25°.
+_PAD: Final = 0.1
+_MIN_PAD_DEGREES: Final = 0.25
+HEADERS: Final = {
+    # An SVG opened on its own is a document: nothing in it may run or load.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+class BadParameter(ValueError):
+    """A query parameter /map.svg cannot use; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PictureRequest:
+    as_of: datetime | None
+    known_at: datetime | None
+    bbox: tuple[float, float, float, float] | None  # west, south, east, north
+    width: int
+    height: int
+    governorate: str | None
+    kinds: tuple[str, ...] | None
+    controller: str | None
+
+
+def parse(params: Any) -> PictureRequest:
+    """The request's parameters, checked; BadParameter names the first that is wrong."""
+    return PictureRequest(
+        as_of=_instant(params.get("asOf"), "asOf"),
+        known_at=_instant(params.get("knownAt"), "knownAt"),
+        bbox=_bbox(params.get("bbox")),
+        width=_side(params.get("width"), "width", DEFAULT_SIZE[0]),
+        height=_side(params.get("height"), "height", DEFAULT_SIZE[1]),
+        governorate=params.get("governorate") or None,
+        kinds=_kinds(params.get("kind")),
+        controller=params.get("controller") or None,
+    )
+
+
+def _instant(text: str | None, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadParameter(
+            f"{name} must be an ISO 8601 instant, e.g. 2024-12-06T12:00:00Z"
+        ) from None
+    if found.tzinfo is None:
+        raise BadParameter(f"{name} must say its time zone (Z or +03:00)")
+    return found
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise BadParameter("bbox must be four numbers: west,south,east,north") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise BadParameter("bbox must be four finite numbers")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise BadParameter("bbox must have west < east within ±180 and south < north within ±90")
+    return west, south, east, north
+
+
+def _side(text: str | None, name: str, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or not MIN_SIDE <= int(text) <= MAX_SIDE:
+        raise BadParameter(f"{name} must be a whole number of pixels from {MIN_SIDE} to {MAX_SIDE}")
+    return int(text)
+
+
+def _kinds(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    names = [k.strip().lower() for k in text.split(",") if k.strip()]
+    known = {k.value for k in PlaceKind}
+    if len(names) > MAX_KINDS or not set(names) <= known:
+        raise BadParameter(f"kind must be one or more of {', '.join(sorted(known))}")
+    return tuple(names)
+
+
+async def map_svg(request: Request) -> Response:
+    """The picture, or a typed error (400 for a bad parameter, 401 for a missing key)."""
+    resources = request.state.resources
+    try:
+        wanted = parse(request.query_params)
+    except BadParameter as exc:
+        return refusal(400, "BAD_USER_INPUT", str(exc))
+    try:
+        principal = await request_principal(request, resources.pool)
+        if principal is None and not resources.settings.open_reads:
+            return refusal(401, "UNAUTHENTICATED", "an API key is required to read")
+        features = await _features(resources.pool, wanted)
+    except DATABASE_DOWN:
+        return refusal(503, "UNAVAILABLE", "the database is unavailable; retry shortly")
+    except LookupError as exc:
+        return refusal(400, "BAD_USER_INPUT", str(exc))
+    shown = features[:MAX_PLACES]
+    svg = render(
+        shown, outlines(), _frame(wanted, shown), _caption(wanted),
+        shown_of=len(features) if len(features) > len(shown) else None,
+    )  # fmt: skip
+    return Response(svg, media_type="image/svg+xml", headers=HEADERS)
+
+
+async def _features(pool: Any, wanted: PictureRequest) -> list[dict[str, Any]]:
+    filters: dict[str, Any] = {"governorate": wanted.governorate, "kinds": wanted.kinds}
+    if wanted.bbox is not None:
+        west, south, east, north = wanted.bbox
+        filters["bbox"] = (south, west, north, east)
+    async with pool.acquire() as conn:
+        if wanted.controller is not None:
+            actor = await q.get_actor_by_slug(conn, wanted.controller)
+            if actor is None:
+                raise LookupError(f"controller: no actor {wanted.controller[:80]!r}")
+            filters["controller"] = actor.id
+        text = await q.control_map_geojson(
+            conn, wanted.as_of or datetime.now(UTC), wanted.known_at, palette=PALETTE, **filters
+        )
+    features: list[dict[str, Any]] = orjson.loads(text)["features"]
+    return features
+
+
+def _frame(wanted: PictureRequest, features: list[dict[str, Any]]) -> Frame:
+    if wanted.bbox is not None:
+        west, south, east, north = wanted.bbox
+    elif features:
+        lons = [f["geometry"]["coordinates"][0] for f in features]
+        lats = [f["geometry"]["coordinates"][1] for f in features]
+        pad_x = max((max(lons) - min(lons)) * _PAD, _MIN_PAD_DEGREES)
+        pad_y = max((max(lats) - min(lats)) * _PAD, _MIN_PAD_DEGREES)
+        west, east = max(min(lons) - pad_x, -180), min(max(lons) + pad_x, 180)
+        south, north = max(min(lats) - pad_y, -85), min(max(lats) + pad_y, 85)
+    else:
+        west, south, east, north = -180.0, -60.0, 180.0, 80.0
+    return Frame(west, south, east, north, wanted.width, wanted.height)
+
+
+def _caption(wanted: PictureRequest) -> str:
+    as_of = (wanted.as_of or datetime.now(UTC)).astimezone(UTC)
+    line = f"As of {as_of:%Y-%m-%d %H:%M} UTC"
+    if wanted.known_at is not None:
+        line += f", as known at {wanted.known_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return line

@@ -1,0 +1,92 @@
+"""The map's pure parts: the picture's projection and dots (api.map.svg), the outlines read
+from the countryinfo wheel, and the page's policy for a tile server (api.map.page)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from api.colors import NOBODY, PALETTE, actor_color
+from api.map.outlines import outlines, outlines_geojson
+from api.map.page import content_security_policy, tile_origin
+from api.map.svg import Frame, dot_of, render
+
+HELD = {"status": "held", "colors": ["#117733"]}
+
+
+def test_the_frame_maps_its_corners_to_the_canvas_keeping_mercators_aspect() -> None:
+    frame = Frame(west=30.0, south=30.0, east=40.0, north=40.0, width=800, height=800)
+    left, top = frame.project(30.0, 40.0)
+    right, bottom = frame.project(40.0, 30.0)
+    # Letterboxed: Mercator stretches latitude, so the 10°×10° box is taller than wide.
+    assert (top, bottom) == (pytest.approx(0.0), pytest.approx(800.0))
+    assert right - left < 800
+    assert left + right == pytest.approx(800.0)  # centred
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        (HELD, {"fill": "#117733", "dash": None}),
+        (
+            {"status": "contested", "colors": ["#117733", "#CC6677"]},
+            {"stroke": "#CC6677", "dash": "4 3"},
+        ),
+        (
+            {"status": "contested", "abandoned": True, "colors": []},
+            {"fill": "#FFFFFF", "dash": "4 3"},
+        ),
+        ({"status": "unknown", "colors": []}, {"fill": NOBODY, "radius": 3.5}),
+        ({**HELD, "uncertain": True}, {"fill_opacity": 0.35}),
+        ({**HELD, "inferred": True}, {"dash": "1 3"}),
+        ({**HELD, "disputed": True}, {"stroke": "#000000"}),
+        ({**HELD, "assessed": True}, {"fill": "#FFFFFF", "stroke": "#117733"}),
+    ],
+)
+def test_each_state_and_flag_is_drawn_differently(props: dict, expected: dict) -> None:
+    dot = dot_of(props)
+    assert {k: getattr(dot, k) for k in expected} == expected
+
+
+def test_the_picture_escapes_names_and_keeps_only_the_outlines_it_shows() -> None:
+    feature = {
+        "id": "x",
+        "geometry": {"type": "Point", "coordinates": [36.75, 35.13]},
+        "properties": {**HELD, "slug": "x", "name": "<script>alert(1)</script>",
+                       "controllers": ["a"], "controllerNames": ["A & B"]},
+    }  # fmt: skip
+    frame = Frame(35.0, 32.0, 42.5, 37.5, 600, 400)
+    svg = render([feature], outlines(), frame, "As of now")
+    root = ET.fromstring(svg)  # noqa: S314 - well-formed, or this raises
+    assert "<script>" not in svg
+    shown = {t.text for t in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert "Syria" in shown
+    assert "Brazil" not in shown
+    assert "A &amp; B" in svg
+
+
+def test_the_outlines_cover_the_world_and_are_one_feature_collection() -> None:
+    names = {o.name for o in outlines()}
+    assert {"Syria", "Iraq", "Ukraine", "Sudan"} <= names
+    assert len(outlines_geojson()) < 400_000  # rounded to ~100 m: a backdrop, not a survey
+    syria = next(o for o in outlines() if o.name == "Syria")
+    west, south, east, north = syria.bbox
+    assert (35 < west < 36.5, 32 < south < 33, 42 < east < 42.5, 37 < north < 37.5) == (True,) * 4
+
+
+def test_a_tile_server_is_the_only_other_origin_the_page_may_load_from() -> None:
+    offline = content_security_policy(None)
+    assert "img-src 'self' data: blob:;" in offline + ";"
+    online = content_security_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "https://*.tile.example.org" in online
+    assert "connect-src 'self'" in online  # tiles are images; nothing else leaves the host
+    assert tile_origin("https://tiles.example.org/{z}/{x}/{y}.png") == "https://tiles.example.org"
+    with pytest.raises(ValueError, match="FRONTLINE_TILE_URL"):
+        tile_origin("javascript:alert(1)")
+
+
+def test_default_colours_come_from_the_palette_by_rank_unless_given() -> None:
+    assert actor_color(None, 0) == PALETTE[0]
+    assert actor_color(None, len(PALETTE) + 2) == PALETTE[2]
+    assert actor_color("#ABCDEF", 0) == "#ABCDEF"
