@@ -24,26 +24,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.policy import content_security_policy
+
 #: The wheel that ships GraphiQL's builds, and where inside it they lie.
 ASSETS_PACKAGE: Final = "graphene_django_graphiql_static"
 ASSETS_URL: Final = "/playground/static"
 BOOT_URL: Final = "/playground/playground.js"
 
-# 'self' only: no CDN, no fonts or analytics from elsewhere. GraphiQL sets inline styles and
-# its CSS embeds fonts as data: URLs. 'self' covers ws:// to this host for subscriptions.
-CONTENT_SECURITY_POLICY: Final = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY: Final = content_security_policy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +203,6 @@ class WithPlayground:
 def _page_headers() -> dict[str, str]:
     return {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
     }
@@ -225,7 +212,7 @@ async def boot_script(_request: Request) -> Response:
     return Response(
         _boot_script(),
         media_type="text/javascript",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache"},
     )
 
 

@@ -1,5 +1,6 @@
 """Child processes of the benchmarks and the over-the-wire tests: a free loopback port, an
-environment the caller alone configures, and stopping a server as Ctrl-C would."""
+environment the caller alone configures, a server run until it answers, and stopping it as
+Ctrl-C would."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import httpx
+
+#: How long a server subprocess may take to answer (an embedded PostgreSQL, a rebuild…).
+STARTUP_SECONDS = 120.0
 
 
 def free_port() -> int:
@@ -33,3 +45,33 @@ def interrupt(process: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def served(
+    argv: list[str], env: dict[str, str], log: Path, ready: str
+) -> Iterator[tuple[str, int]]:
+    """Run a server subprocess on a free loopback port until ``ready`` (a path) answers;
+    its URL and process id."""
+    port = free_port()
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, *argv, str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise click.ClickException(f"{argv} exited; see {log}")
+            try:
+                if httpx.get(url + ready, timeout=5).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"{argv} not ready; see {log}")
+            time.sleep(0.2)
+        yield url, process.pid
+    finally:
+        interrupt(process, timeout=20)

@@ -20,8 +20,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -33,10 +31,11 @@ import click
 import httpx
 
 from api.auth import Role, create_key
+from bench import map_page
 from bench.acled_import import measure as measure_acled_import
 from bench.attack import ATTACKERS
 from bench.control_queries import database_name, drop_database, fresh_database
-from bench.processes import clean_env, free_port, interrupt
+from bench.processes import clean_env, served
 from bench.synthetic import History, actor_slugs, place_slugs
 from domain import commands as c
 from domain.application import Frontline
@@ -48,7 +47,6 @@ from readmodel.projector import catch_up
 from readmodel.rebuild import rebuild
 
 HERE = Path(__file__).parent
-STARTUP_SECONDS = 120.0
 INGEST_BATCH = 1000  # the most recordBatch accepts (api.graphql.mutation.MAX_BATCH)
 COPY_ROWS_CAP = 50_000
 HEAD_SQL = "SELECT max(notification_id) FROM frontline_events"
@@ -284,36 +282,6 @@ async def prepare_scratch(dsn: str) -> str:
 # ---------------------------------------------------------------- servers and load
 
 
-@contextmanager
-def served(
-    argv: list[str], env: dict[str, str], log: Path, ready: str
-) -> Iterator[tuple[str, int]]:
-    """Run a server subprocess on a free loopback port until ``ready`` (a path) answers;
-    its URL and process id."""
-    port = free_port()
-    with log.open("ab") as output:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, *argv, str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise click.ClickException(f"{argv} exited; see {log}")
-            try:
-                if httpx.get(url + ready, timeout=5).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise click.ClickException(f"{argv} not ready; see {log}")
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        interrupt(process, timeout=20)
-
-
 def load(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one workload in a separate load-generator process."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
@@ -386,6 +354,7 @@ def bench_scale(admin: str, name: str, plan: Plan, log: Path, keep: bool) -> dic
             )
         )  # fmt: skip
         rows += http_workloads(dsn, plan, key, log, events)
+        rows += map_page_rows(admin, plan, log)
         control_rows = int(asyncio.run(_fetchval(dsn, "SELECT count(*) FROM rm.control")))
     finally:
         if not keep:
@@ -399,6 +368,34 @@ def bench_scale(admin: str, name: str, plan: Plan, log: Path, keep: bool) -> dic
         "database": database_name(dsn) if keep else None,
         "rows": [vars(r) for r in rows],
     }
+
+
+def map_page_rows(admin: str, plan: Plan, log: Path) -> list[Row]:
+    """The map page in headless Chromium (bench.map_page), on the scale's places and on ten
+    times as many, each in a database of its own."""
+    rows = []
+    for places in (plan.places, plan.places * 10):
+        click.echo(f"  the map page, {places:,} places")
+        got = map_page.measure(admin, places, plan.map_samples, plan.runs, log)
+        if "skipped" in got:
+            click.echo(f"    skipped: {got['skipped']}")
+            continue
+        base = got["baseline"]
+        rows.append(
+            Row(f"map page ({got['markers']:,} places): one slider step", "ms p50 / p95",
+                got["step"], base, "the step's controlMapGeoJson statement through asyncpg",
+                plan.runs, "p50 ≤ 300 ms at 1,000 places",
+                got["step"]["p50_ms"] <= 300 if places <= 1000 else None,
+                notes=f"headless Chromium; a step: the query over HTTP and every marker "
+                f"redrawn, timed by the page (of which the query and its JSON "
+                f"{got['step_fetch']['p50_ms']:.0f} / {got['step_fetch']['p95_ms']:.0f} ms); "
+                f"{plan.map_samples - 1} steps per run; seen from "
+                f"the driver {got['step_observed']['p50_ms']:.0f} / "
+                f"{got['step_observed']['p95_ms']:.0f} ms; first paint (navigation to the "
+                f"first map drawn) {got['first_paint']['p50_ms']:.0f} / "
+                f"{got['first_paint']['p95_ms']:.0f} ms")
+        )  # fmt: skip
+    return rows
 
 
 def acled_row(admin: str, plan: Plan) -> Row:

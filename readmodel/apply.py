@@ -31,9 +31,8 @@ ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases
 """
 UPSERT_ACTOR = """
 INSERT INTO {s}.actors AS a (id, slug, name, kind, side, aliases, coalition_ids, position,
-                             color, color_rank)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        (SELECT coalesce(max(color_rank) + 1, 0) FROM {s}.actors))
+                             color)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases, coalition_ids = excluded.coalition_ids,
                                color = excluded.color
 """

@@ -69,17 +69,21 @@
     return body.data;
   }
 
-  // One live subscription that survives disconnects: after a drop it resubscribes with the
-  // last cursor it received, so the server replays what was missed (catch-up subscriptions).
-  function subscribe(text, variablesFor, onData, onState) {
+  // Live subscriptions on one socket that survive disconnects: after a drop (or an error or
+  // completion from the server) it reconnects with backoff and resubscribes each operation
+  // with the last cursor it received, so the server replays what was missed (catch-up
+  // subscriptions). `operations`: [{id, query, variablesFor(cursor), onData(data) -> cursor}].
+  // `onState` hears "connecting", "live" (acknowledged and subscribed) and "offline".
+  function subscribe(operations, onState) {
     let socket = null;
     let backoff = 500;
-    let cursor = null;
     let stopped = false;
+    const cursors = new Map();
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + config.graphql;
 
     function open() {
       if (stopped) return;
+      onState("connecting");
       socket = new WebSocket(url, "graphql-transport-ws");
       socket.onopen = () => {
         const payload = key() ? { Authorization: "Bearer " + key() } : {};
@@ -89,17 +93,21 @@
         const frame = JSON.parse(message.data);
         if (frame.type === "connection_ack") {
           backoff = 500;
+          for (const op of operations) {
+            socket.send(JSON.stringify({
+              id: op.id, type: "subscribe",
+              payload: { query: op.query, variables: op.variablesFor(cursors.get(op.id) || null) },
+            }));
+          }
           onState("live");
-          socket.send(JSON.stringify({
-            id: "live", type: "subscribe", payload: { query: text, variables: variablesFor(cursor) },
-          }));
         } else if (frame.type === "ping") {
           socket.send(JSON.stringify({ type: "pong" }));
         } else if (frame.type === "next" && frame.payload && frame.payload.data) {
-          const got = onData(frame.payload.data);
-          if (got) cursor = got;
-        } else if (frame.type === "error") {
-          onState("error");
+          const op = operations.find((o) => o.id === frame.id);
+          const cursor = op ? op.onData(frame.payload.data) : null;
+          if (cursor) cursors.set(frame.id, cursor);
+        } else if (frame.type === "error" || frame.type === "complete") {
+          socket.close(); // reconnects below, resuming every operation from its cursor
         }
       };
       socket.onclose = () => {

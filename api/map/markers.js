@@ -1,40 +1,16 @@
-// How a place's state looks on the map: colours for actors, a marker style for each state and
-// flag, and the legend that explains them. Pure functions of a GeoJSON feature's properties
-// (controlMapGeoJson's), shared by the markers and the legend so the two cannot disagree.
+// How a place's state looks on the map: a marker style for each state and flag, and the
+// legend that explains them. Pure functions of a GeoJSON feature's properties
+// (controlMapGeoJson's: each holder's colour comes with it, from the server), shared by the
+// markers and the legend so the two cannot disagree. The server's picture (api/map/svg.py)
+// draws the same key; tests/unit/test_map_key.py holds the two together.
 "use strict";
 (function () {
-  // Paul Tol's "muted" scheme: distinct for the common kinds of colour blindness.
-  const PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255",
-                   "#44AA99", "#999933", "#AA4499"];
   const NOBODY = "#BBBBBB";
+  const COLOR = /^#[0-9A-Fa-f]{6}$/;
 
-  function hash(text) {
-    let h = 2166136261;
-    for (let i = 0; i < text.length; i += 1) { h ^= text.charCodeAt(i); h = Math.imul(h, 16777619); }
-    return h >>> 0;
-  }
-
-  // Stable, distinct colours: an actor's own `color` when it has one; otherwise the slot its
-  // slug hashes to, or the next free one (in slug order), so the same actors always get the
-  // same colours and the first nine never share one.
-  function assignColors(actors) {
-    const colors = new Map();
-    const taken = new Set();
-    const sorted = [...actors].sort((a, b) => (a.slug < b.slug ? -1 : 1));
-    for (const actor of sorted) {
-      if (actor.color) { colors.set(actor.slug, actor.color); taken.add(actor.color); }
-    }
-    for (const actor of sorted) {
-      if (colors.has(actor.slug)) continue;
-      let slot = hash(actor.slug) % PALETTE.length;
-      for (let tries = 0; tries < PALETTE.length && taken.has(PALETTE[slot]); tries += 1) {
-        slot = (slot + 1) % PALETTE.length;
-      }
-      colors.set(actor.slug, PALETTE[slot]);
-      taken.add(PALETTE[slot]);
-    }
-    return colors;
-  }
+  // A colour as the server sent it, if it is one ("#RRGGBB"); anything else draws grey, so
+  // nothing but a colour ever reaches a style or the legend's markup.
+  function safeColor(value) { return typeof value === "string" && COLOR.test(value) ? value : NOBODY; }
 
   // HELD / CONTESTED between named parties / ABANDONED (contested, nobody left) / UNKNOWN.
   function stateOf(props) {
@@ -47,60 +23,62 @@
     return ["uncertain", "inferred", "disputed", "assessed"].filter((flag) => props[flag]);
   }
 
-  function colorOf(slug, colors) { return colors.get(slug) || NOBODY; }
-
-  // One look per state; each flag changes one more property, so they combine visibly:
-  // uncertain fades the fill, inferred dots the outline, disputed thickens it in black,
-  // assessment-only hollows the marker (a ring in the holder's colour).
-  function styleOf(props, colors) {
+  // One look per state; each flag changes properties no other flag touches, so any
+  // combination stays visible: uncertain fades the marker, inferred dots its outline,
+  // assessment-only hollows it (a ring in the holder's colour), disputed adds a black ring
+  // around it (`ring`, drawn as a second circle).
+  function styleOf(props) {
     const state = stateOf(props);
-    const holders = props.controllers || [];
-    const style = { radius: 7, weight: 1.5, color: "#333", fillOpacity: 0.9, dashArray: null };
-    if (state === "held") {
-      style.fillColor = colorOf(holders[0], colors);
-    } else if (state === "contested") {
-      style.fillColor = colorOf(holders[0], colors);
-      style.color = holders.length > 1 ? colorOf(holders[1], colors) : "#333";
+    const colors = (props.colors || []).map(safeColor);
+    const first = colors[0] || NOBODY;
+    const style = { radius: 7, weight: 1.5, color: "#333333", fillColor: first, fillOpacity: 0.9,
+                    opacity: 1, dashArray: null, ring: false };
+    if (state === "contested") {
+      style.color = colors[1] || "#333333";
       style.weight = 4;
       style.dashArray = "4 3";
     } else if (state === "abandoned") {
       style.fillColor = "#FFFFFF";
-      style.color = "#555";
+      style.color = "#555555";
       style.weight = 2.5;
       style.dashArray = "4 3";
-    } else {
+    } else if (state === "unknown") {
       style.radius = 4;
       style.fillColor = NOBODY;
       style.fillOpacity = 0.6;
-      style.color = "#777";
+      style.color = "#777777";
     }
-    if (props.uncertain) style.fillOpacity = 0.35;
-    if (props.inferred) style.dashArray = "1 3";
-    if (props.disputed) { style.color = "#000"; style.weight = 3.5; }
     if (props.assessed) {
       style.color = style.fillColor;
       style.fillColor = "#FFFFFF";
       style.weight = 4;
     }
+    if (props.inferred) style.dashArray = "1 3";
+    if (props.uncertain) { style.fillOpacity = 0.35; style.opacity = 0.5; }
+    if (props.disputed) style.ring = true;
     return style;
   }
 
   function swatch(style) {
     const dash = style.dashArray ? ` stroke-dasharray="${style.dashArray}"` : "";
+    const ring = style.ring ? `<circle cx="11" cy="11" r="${style.radius + 3.5}" fill="none" stroke="#000000" stroke-width="1.5"/>` : "";
     return `<svg width="22" height="22" aria-hidden="true"><circle cx="11" cy="11" r="${style.radius}"`
-      + ` fill="${style.fillColor}" fill-opacity="${style.fillOpacity}" stroke="${style.color}"`
-      + ` stroke-width="${style.weight}"${dash}/></svg>`;
+      + ` fill="${safeColor(style.fillColor)}" fill-opacity="${style.fillOpacity}" stroke="${safeColor(style.color)}"`
+      + ` stroke-opacity="${style.opacity}" stroke-width="${style.weight}"${dash}/>${ring}</svg>`;
   }
 
+  const A = ["#888888"];
+  const AB = ["#888888", "#444444"];
+  // The legend's key: one example per state and flag (tests/unit/test_map_key.py reads it).
   const EXAMPLES = [
-    ["held by one side", { status: "held", controllers: ["a"] }],
-    ["contested between named parties", { status: "contested", controllers: ["a", "b"] }],
-    ["abandoned (left by its holder)", { status: "contested", abandoned: true, controllers: [] }],
-    ["unknown", { status: "unknown", controllers: [] }],
-    ["uncertain (may not have happened yet that day)", { status: "held", controllers: ["a"], uncertain: true }],
-    ["inferred from a first report", { status: "held", controllers: ["a"], inferred: true }],
-    ["disputed", { status: "held", controllers: ["a"], disputed: true }],
-    ["assessment only", { status: "held", controllers: ["a"], assessed: true }],
+    ["held by one side", { status: "held", colors: A }],
+    ["contested between named parties", { status: "contested", colors: AB }],
+    ["abandoned (left by its holder)", { status: "contested", abandoned: true, colors: [] }],
+    ["unknown", { status: "unknown", colors: [] }],
+    ["uncertain (may not have happened yet that day)", { status: "held", colors: A, uncertain: true }],
+    ["inferred from a first report", { status: "held", colors: A, inferred: true }],
+    ["disputed", { status: "held", colors: A, disputed: true }],
+    ["assessment only", { status: "held", colors: A, assessed: true }],
   ];
 
   function escape(text) {
@@ -108,29 +86,29 @@
   }
 
   // The actors holding or contesting something on the current map, then the states' key.
-  function renderLegend(container, features, colors, names) {
+  function renderLegend(container, features) {
     const present = new Map();
     for (const f of features) {
-      (f.properties.controllers || []).forEach((slug, i) => present.set(slug, f.properties.controllerNames[i] || slug));
+      const p = f.properties;
+      (p.controllers || []).forEach((slug, i) => present.set(slug, [p.controllerNames[i] || slug, (p.colors || [])[i]]));
     }
-    const actors = [...present.entries()].sort((a, b) => a[1].localeCompare(b[1]));
-    const sample = new Map([["a", "#888888"], ["b", "#444444"]]);
+    const actors = [...present.entries()].sort((a, b) => a[1][0].localeCompare(b[1][0]));
     let html = "<h2>Who holds what</h2>";
-    for (const [slug, name] of actors) {
-      html += `<div class="legend-row" data-actor="${escape(slug)}">${swatch(styleOf({ status: "held", controllers: [slug] }, colors))}`
-        + `<span>${escape(names.get(slug) || name)}</span></div>`;
+    for (const [slug, [name, color]] of actors) {
+      html += `<div class="legend-row" data-actor="${escape(slug)}">${swatch(styleOf({ status: "held", colors: [color] }))}`
+        + `<span>${escape(name)}</span></div>`;
     }
     if (!actors.length) html += "<p>Nobody holds a place on this map.</p>";
     html += "<h3>States</h3>";
     for (const [label, props] of EXAMPLES) {
-      html += `<div class="legend-row">${swatch(styleOf(props, sample))}<span>${escape(label)}</span></div>`;
+      html += `<div class="legend-row">${swatch(styleOf(props))}<span>${escape(label)}</span></div>`;
     }
     html += `<div class="legend-row"><svg width="22" height="22" aria-hidden="true"><circle cx="11" cy="11" r="9" fill="none" stroke="#E66100" stroke-width="3"/></svg>`
       + "<span>changed by later knowledge (known-at view) or in the changes window</span></div>";
     container.innerHTML = html;
   }
 
-  window.Frontline = Object.assign(window.Frontline || {}, {
-    PALETTE, assignColors, stateOf, flagsOf, styleOf, renderLegend, escape,
-  });
+  const api = { stateOf, flagsOf, styleOf, renderLegend, escape, safeColor, EXAMPLES };
+  if (typeof window !== "undefined") window.Frontline = Object.assign(window.Frontline || {}, api);
+  if (typeof module !== "undefined") module.exports = api; // for tests/unit/test_map_key.py (node)
 })();

@@ -26,11 +26,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.map.outlines import outlines_geojson
+from api.policy import content_security_policy
 
 LEAFLET_URL: Final = "/map/leaflet"
 STYLE_URL: Final = "/map/map.css"
 OUTLINES_URL: Final = "/map/outlines.geojson"
-_NO_SNIFF: Final = {"X-Content-Type-Options": "nosniff"}
 
 
 @cache
@@ -43,33 +43,34 @@ def leaflet_directory() -> Path:
 
 
 def tile_origin(tile_url: str | None) -> str | None:
-    """The origin a tile URL template loads from, for the page's CSP (None: offline)."""
+    """The origin a tile URL template loads from, for the page's CSP (None: offline). A
+    ``{s}`` (Leaflet's subdomains) may only be the host's first label, so the origin is a
+    valid CSP source (``https://*.tile.example.org``)."""
     if not tile_url:
         return None
-    parts = urlsplit(tile_url.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"FRONTLINE_TILE_URL must be an http(s) URL template, not {tile_url!r}")
-    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
-    return f"{parts.scheme}://{host}"
+    parts = urlsplit(tile_url)
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or not host
+        or parts.username is not None
+        or "{s}" in host.replace("{s}.", "", 1)
+        or ("{s}" in host and not host.startswith("{s}."))
+    ):
+        raise ValueError(
+            "FRONTLINE_TILE_URL must be an http(s) URL template with no user name, {s} only "
+            f"as the host's first label, e.g. https://{{s}}.tile.example.org/{{z}}/{{x}}/{{y}}.png;"
+            f" not {tile_url[:200]!r}"
+        )
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host.replace('{s}', '*', 1)}{port}"
 
 
-def content_security_policy(tile_url: str | None) -> str:
-    """'self' only; images also from the tile server when one is configured. blob: and data:
-    for the PNG the page draws from /map.svg."""
+def page_policy(tile_url: str | None) -> str:
+    """This origin only; images also as data: and blob: (the PNG the page draws from
+    /map.svg) and from the tile server when one is configured."""
     tiles = tile_origin(tile_url)
-    images = "img-src 'self' data: blob:" + (f" {tiles}" if tiles else "")
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",
-            images,
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    return content_security_policy(("data:", "blob:", *([tiles] if tiles else [])))
 
 
 def _text(name: str) -> str:
@@ -96,10 +97,9 @@ def _outlines() -> tuple[bytes, str]:
 def page(tile_url: str | None) -> Callable[[Request], Awaitable[Response]]:
     """The page itself, bound to the tile server setting."""
     headers = {
-        "Content-Security-Policy": content_security_policy(tile_url),
+        "Content-Security-Policy": page_policy(tile_url),
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
-        **_NO_SNIFF,
     }
 
     async def serve(_request: Request) -> Response:
@@ -116,19 +116,19 @@ async def script(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in SCRIPTS:
         return Response("not found", status_code=404, media_type="text/plain")
-    headers = {**_NO_SNIFF, "Cache-Control": "no-cache"}
+    headers = {"Cache-Control": "no-cache"}
     return Response(_text(name), media_type="text/javascript", headers=headers)
 
 
 async def style(_request: Request) -> Response:
-    headers = {**_NO_SNIFF, "Cache-Control": "no-cache"}
+    headers = {"Cache-Control": "no-cache"}
     return Response(_text("map.css"), media_type="text/css", headers=headers)
 
 
 async def outlines(request: Request) -> Response:
     """The outlines, with an ETag: the same bytes for as long as the wheel is the same."""
     body, etag = _outlines()
-    headers = {**_NO_SNIFF, "ETag": etag, "Cache-Control": "public, max-age=86400"}
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/geo+json", headers=headers)

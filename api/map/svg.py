@@ -3,14 +3,16 @@ country outlines, every place as a dot in its holder's colour, a legend and a da
 
 Pure: features (controlMapGeoJson's) and outlines in, text out. Web Mercator, like the page's
 Leaflet map, so a picture of the page's view lines up with it. Dots follow the page's key
-(api/map/markers.js): held filled in the holder's colour; contested ringed in the second
-party's, dashed; abandoned hollow and dashed; unknown small and grey; uncertain faded,
-inferred dotted, disputed ringed black, assessment-only hollow in the holder's colour.
+(api/map/markers.js, held together by tests/unit/test_map_key.py): held filled in the
+holder's colour; contested outlined in the second party's, dashed; abandoned hollow and
+dashed; unknown small and grey; uncertain faded, inferred dotted, assessment-only hollow in
+the holder's colour, disputed ringed in black.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,6 +25,18 @@ from api.map.outlines import Outline
 LEGEND_ROW: Final = 18
 LEGEND_ACTORS: Final = 12
 _MAX_LAT: Final = 85.0511  # Web Mercator's edge
+_COLOR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
+# Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/FFFF):
+# a name holding one would make the whole picture unreadable, so they are dropped.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    return escape(_NOT_XML.sub("", value))
+
+
+def _attr(value: str) -> str:
+    return quoteattr(_NOT_XML.sub("", value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,32 +80,41 @@ class Dot:
     fill: str
     fill_opacity: float
     stroke: str
+    stroke_opacity: float
     stroke_width: float
     dash: str | None
+    ring: bool  # a black ring around it: disputed
+
+
+def safe_color(value: object) -> str:
+    """A colour as stored ("#RRGGBB"), else grey: only a colour ever reaches an attribute
+    (a log restored from a file is not checked again)."""
+    return value if isinstance(value, str) and _COLOR.fullmatch(value) else NOBODY
 
 
 def dot_of(props: dict[str, Any]) -> Dot:
-    """How one place is drawn, from its GeoJSON properties."""
-    colors: list[str] = props.get("colors") or []
+    """How one place is drawn, from its GeoJSON properties: the page's key
+    (api/map/markers.js styleOf), field for field."""
+    colors = [safe_color(c) for c in props.get("colors") or []]
     first = colors[0] if colors else NOBODY
     status = props.get("status")
-    radius, fill, opacity, stroke, width, dash = 6.0, first, 0.9, "#333333", 1.5, None
+    radius, fill, opacity, stroke, width, dash = 7.0, first, 0.9, "#333333", 1.5, None
+    stroke_opacity = 1.0
     if status == "contested" and props.get("abandoned"):
         fill, stroke, width, dash = "#FFFFFF", "#555555", 2.5, "4 3"
     elif status == "contested":
         stroke = colors[1] if len(colors) > 1 else "#333333"
         width, dash = 4.0, "4 3"
     elif status != "held":
-        radius, fill, opacity, stroke = 3.5, NOBODY, 0.6, "#777777"
-    if props.get("uncertain"):
-        opacity = 0.35
-    if props.get("inferred"):
-        dash = "1 3"
-    if props.get("disputed"):
-        stroke, width = "#000000", 3.5
+        radius, fill, opacity, stroke = 4.0, NOBODY, 0.6, "#777777"
     if props.get("assessed"):
         stroke, fill, width = fill, "#FFFFFF", 4.0
-    return Dot(radius, fill, opacity, stroke, width, dash)
+    if props.get("inferred"):
+        dash = "1 3"
+    if props.get("uncertain"):
+        opacity, stroke_opacity = 0.35, 0.5
+    ring = bool(props.get("disputed"))
+    return Dot(radius, fill, opacity, stroke, stroke_opacity, width, dash, ring)
 
 
 def render(
@@ -100,10 +123,10 @@ def render(
     frame: Frame,
     caption: str,
     *,
-    shown_of: int | None = None,
+    more: bool = False,
 ) -> str:
-    """The SVG document. ``caption`` is the date line; ``shown_of`` the count of places there
-    were when ``features`` is a cut of them."""
+    """The SVG document. ``caption`` is the date line; ``more``: ``features`` are the first
+    of more places than are drawn."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{frame.width}" height="{frame.height}" '
         f'viewBox="0 0 {frame.width} {frame.height}" font-family="sans-serif" font-size="12">',
@@ -115,7 +138,7 @@ def render(
         *_dots(features, frame),
         "</g>",
         *_legend(features, frame),
-        *_caption(caption, frame, len(features), shown_of),
+        *_caption(caption, frame, len(features), more),
         "</svg>",
     ]
     return "\n".join(parts)
@@ -129,7 +152,7 @@ def _outline_paths(outlines: Iterable[Outline], frame: Frame) -> Iterable[str]:
         for polygon in outline.polygons:
             for ring in polygon:
                 commands.append(_ring_path(ring, frame))
-        yield f"<path d={quoteattr(''.join(commands))}><title>{escape(outline.name)}</title></path>"
+        yield f"<path d={quoteattr(''.join(commands))}><title>{_text(outline.name)}</title></path>"
 
 
 def _ring_path(ring: Sequence[tuple[float, float]], frame: Frame) -> str:
@@ -159,10 +182,15 @@ def _dots(features: Sequence[dict[str, Any]], frame: Frame) -> Iterable[str]:
         yield (
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{dot.radius}" fill="{dot.fill}" '
             f'fill-opacity="{dot.fill_opacity}" stroke="{dot.stroke}" '
-            f'stroke-width="{dot.stroke_width}"{dash} data-slug={quoteattr(props["slug"])} '
-            f"data-status={quoteattr(props.get('status', ''))}>"
-            f"<title>{escape(props['name'])}: {escape(holders)}</title></circle>"
+            f'stroke-opacity="{dot.stroke_opacity}" stroke-width="{dot.stroke_width}"{dash} '
+            f"data-slug={_attr(props['slug'])} data-status={_attr(props.get('status', ''))}>"
+            f"<title>{_text(props['name'])}: {_text(holders)}</title></circle>"
         )
+        if dot.ring:
+            yield (
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{dot.radius + 3.5}" fill="none" '
+                'stroke="#000000" stroke-width="1.5" class="disputed"/>'
+            )
 
 
 def _legend(features: Sequence[dict[str, Any]], frame: Frame) -> Iterable[str]:
@@ -183,19 +211,19 @@ def _legend(features: Sequence[dict[str, Any]], frame: Frame) -> Iterable[str]:
     yield f'<text x="8" y="{LEGEND_ROW - 4}" font-weight="bold">Who holds what</text>'
     for i, (name, color) in enumerate(shown, start=1):
         y = LEGEND_ROW * i + 8
-        yield f'<circle cx="14" cy="{y}" r="5" fill="{color}" stroke="#333"/>'
-        yield f'<text x="26" y="{y + 4}">{escape(name)}</text>'
+        yield f'<circle cx="14" cy="{y}" r="5" fill="{safe_color(color)}" stroke="#333"/>'
+        yield f'<text x="26" y="{y + 4}">{_text(name)}</text>'
     if more:
         yield f'<text x="8" y="{LEGEND_ROW * (len(shown) + 1) + 12}">and {more} more</text>'
     yield "</g>"
 
 
-def _caption(caption: str, frame: Frame, drawn: int, shown_of: int | None) -> Iterable[str]:
-    count = f"{drawn} places" if shown_of is None else f"{drawn} of {shown_of} places"
+def _caption(caption: str, frame: Frame, drawn: int, more: bool) -> Iterable[str]:
+    count = f"the first {drawn:,} places by name (more not drawn)" if more else f"{drawn} places"
     text = f"{caption} · {count} · Frontline"
     y = frame.height - 10
     yield (
         f'<rect x="0" y="{y - 16}" width="{frame.width}" height="26" fill="#FFFFFF" '
         'fill-opacity="0.8"/>'
     )
-    yield f'<text class="date-line" x="10" y="{y}">{escape(text)}</text>'
+    yield f'<text class="date-line" x="10" y="{y}">{_text(text)}</text>'

@@ -90,7 +90,7 @@ SELECT p.*, {state_columns}
 # non-empty sides in code-point order.
 SELECT_MAP_GEOJSON: Final = """
 WITH {with_known},
-state AS (SELECT c.* FROM rm.control AS c WHERE {state_conditions})
+state AS (SELECT c.* FROM rm.control AS c WHERE {state_conditions}){chosen}
 SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
   '{{"type":"Feature","id":' || to_json(p.slug)::text
   || ',"geometry":{{"type":"Point","coordinates":['
@@ -129,8 +129,13 @@ SELECT '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(
                          FILTER (WHERE a.side <> ''))::text AS sides
       FROM unnest(s.controllers) WITH ORDINALITY AS u(actor_id, n)
       JOIN rm.actors AS a ON a.id = u.actor_id) AS h ON true
- WHERE {conditions}
+ WHERE {conditions}{in_chosen}
 """
+# With a limit: only the first places of the map's order are built into JSON (the picture,
+# /map.svg, draws at most so many; the rest would be built to be thrown away).
+MAP_CHOSEN: Final = """,
+chosen AS (SELECT p.id FROM rm.places AS p LEFT JOIN state AS s ON s.place_id = p.id
+            WHERE {conditions} ORDER BY p.name, p.slug LIMIT {limit})"""
 
 SELECT_CHANGES: Final = """
 WITH {with_known},
@@ -258,21 +263,26 @@ async def control_map_geojson(
     controller: UUID | None = None,
     assessed: bool | None = None,
     palette: Sequence[str],
+    limit: int | None = None,
 ) -> str:
     """``control_map`` as a GeoJSON FeatureCollection, encoded as JSON text by PostgreSQL
     (one Point feature per place, longitude first; status, holders, their colours and flags
     as properties). Same arguments and filters as ``control_map``; a holder with no colour
-    of its own gets ``palette[color_rank % len(palette)]`` (api.colors)."""
+    of its own gets ``palette[color_rank % len(palette)]`` (api.colors). ``limit``: only the
+    first so many places (by name)."""
     q, t, state_conditions = _map_query(
         as_of, known_at, bbox=bbox, near=near, governorate=governorate, kinds=kinds,
         controller=controller, assessed=assessed,
     )  # fmt: skip
+    chosen = "" if limit is None else MAP_CHOSEN.format(conditions=q.clause, limit=q.param(limit))
     sql = SELECT_MAP_GEOJSON.format(
         palette=q.param(list(palette)),
         with_known=q.with_known,
         state_conditions=" AND ".join(state_conditions),
+        chosen=chosen,
         t=t,
         conditions=q.clause,
+        in_chosen="" if limit is None else " AND p.id IN (SELECT id FROM chosen)",
     )
     text: str = await conn.fetchval(sql, *q.args)
     return text

@@ -331,6 +331,11 @@ def test_the_changes_layer_lists_who_took_what_from_whom(
     expect(page.locator(".fl-change-halo")).to_have_count(page.locator("#changes .change").count())
     screenshot(page, "map-changes.png")
 
+    page.locator("#l-changes").uncheck()
+    expect(page.locator("#changes")).to_be_hidden()
+    expect(page.locator(".fl-change-halo")).to_have_count(0)
+    expect(page.locator(f"{MARKERS}[data-changed]")).to_have_count(0)
+
 
 def test_filters_and_search_narrow_the_map(server: Server, context: BrowserContext) -> None:
     page, _ = open_map(context, f"{server.url}/map?asOf=2024-12-06T23:59:59.000Z")
@@ -365,9 +370,12 @@ def test_the_view_downloads_as_geojson_and_as_png(
     picture = Path(png.value.path()).read_bytes()
     assert picture[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "map.png").write_bytes(picture)
-    svg = page.locator("#dl-svg").get_attribute("href") or ""
-    assert svg.startswith("/map.svg?")
-    assert "asOf=2024-12-06T23" in svg
+
+    with page.expect_download() as svg:
+        page.locator("#dl-svg").click()
+    drawn = Path(svg.value.path()).read_text()
+    assert drawn.startswith("<svg")
+    assert "As of 2024-12-06 23:59 UTC" in drawn
     assert watched.problems == []
 
 
@@ -387,3 +395,87 @@ def test_with_closed_reads_the_page_asks_for_a_key(
     else:
         expect(page.locator("#status")).to_contain_text("API key", timeout=TIMEOUT_MS)
         assert page.locator(MARKERS).count() == 0
+
+
+def _fill(page: Page, slug: str) -> str:
+    return str(marker(page, slug).get_attribute("fill")).upper()
+
+
+def test_markers_take_their_holders_colours_and_a_new_colour_arrives_live(
+    server: Server, context: BrowserContext
+) -> None:
+    page, _ = open_map(context, f"{server.url}/map?asOf=2024-12-01T23:59:59.000Z")
+    army = gql(server, '{ actor(ref: "syrian-arab-army") { name kind side color } }')["actor"]
+    expect(marker(page, "hama")).to_have_attribute("data-controllers", ARMY)
+    assert _fill(page, "hama") == army["color"]
+    legend = page.locator(f'#legend .legend-row[data-actor="{ARMY}"] circle')
+    assert str(legend.get_attribute("fill")).upper() == army["color"]
+
+    gql(
+        server,
+        'mutation($name: String!, $side: String) { registerActor(input: {slug: "syrian-arab-army",'
+        ' name: $name, kind: STATE_FORCE, side: $side, color: "#000000"}) { replayed } }',
+        {"name": army["name"], "side": army["side"]},
+        server.writer_key,
+    )
+    expect(marker(page, "hama")).to_have_attribute("fill", "#000000")  # live, no reload
+    gql(
+        server,
+        "mutation($name: String!, $side: String, $color: String) { registerActor(input: {slug:"
+        ' "syrian-arab-army", name: $name, kind: STATE_FORCE, side: $side, color: $color})'
+        " { replayed } }",
+        {"name": army["name"], "side": army["side"], "color": army["color"]},
+        server.writer_key,
+    )
+    expect(marker(page, "hama")).to_have_attribute("fill", army["color"])
+
+
+def test_hostile_names_are_shown_as_text(server: Server, context: BrowserContext) -> None:
+    hostile = '<img src=x onerror="document.body.dataset.pwned=1">'
+    gql(
+        server,
+        'mutation($name: String!) { registerActor(input: {slug: "hostile-militia", name: $name,'
+        " kind: ARMED_GROUP}) { position } }",
+        {"name": hostile},
+        server.writer_key,
+    )
+    gql(
+        server,
+        'mutation($name: String!) { registerPlace(input: {slug: "hostile-village", name: $name,'
+        ' kind: VILLAGE, latitude: 35.6, longitude: 36.4, country: "Syria"}) { position } }',
+        {"name": hostile},
+        server.writer_key,
+    )
+    gql(
+        server,
+        'mutation { recordCapture(incident: {occurredAt: "2024-12-03T10:00:00Z",'
+        ' places: ["hostile-village"], idempotencyKey: "map-hostile-1", sources: [{outlet:'
+        ' "<script>alert(1)</script>", quote: "</blockquote><img src=x>"}]},'
+        ' details: {by: ["hostile-militia"]}) { position } }',
+        key=server.writer_key,
+    )
+    page, watched = open_map(
+        context, f"{server.url}/map?asOf=2024-12-06T23:59:59.000Z&place=hostile-village"
+    )
+    expect(page.locator("#details h2")).to_have_text(hostile)
+    expect(page.locator("#legend")).to_contain_text(hostile)
+    expect(page.locator("#details blockquote")).to_have_text("</blockquote><img src=x>")
+    assert page.locator("#side img").count() == 0
+    assert page.locator("body").get_attribute("data-pwned") is None
+    assert watched.problems == []
+
+    svg = httpx.get(f"{server.url}/map.svg", params={"asOf": "2024-12-06T23:59:59Z"}, timeout=20)
+    assert svg.status_code == 200
+    assert "<img" not in svg.text
+    assert "&lt;img src=x" in svg.text
+
+
+def test_a_link_with_nonsense_in_it_still_opens_the_map(
+    server: Server, context: BrowserContext
+) -> None:
+    page, watched = open_map(context, f"{server.url}/map?asOf=yesterday&knownAt=soon&at=1,2,x")
+    expect(page.locator(MARKERS)).to_have_count(control_map_count(server, None))
+    held = parse_qs(urlsplit(page.url).query)
+    assert "asOf" not in held
+    assert "knownAt" not in held
+    assert watched.problems == []

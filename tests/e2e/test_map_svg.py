@@ -94,6 +94,9 @@ def test_the_size_is_asked_for_in_pixels_within_bounds(server: Server) -> None:
         ({"bbox": "40,30,36,35"}, "bbox"),  # west > east
         ({"bbox": "nan,1,2,3"}, "bbox"),
         ({"width": "99999"}, "width"),
+        ({"width": "²"}, "width"),  # a digit to str.isdigit, not to int()
+        ({"asOf": "0001-01-01T00:00:00+01:00"}, "asOf"),
+        ({"asOf": "9999-12-31T23:30:00-01:00"}, "asOf"),
         ({"height": "-5"}, "height"),
         ({"kind": "castle"}, "kind"),
         ({"controller": "nobody-at-all"}, "controller"),

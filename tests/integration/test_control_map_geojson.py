@@ -137,3 +137,25 @@ async def test_sql_geojson_keeps_python_key_order_and_since_format(
     # Byte for byte what Python's json.dumps writes (compact, UTF-8), keys in the same order.
     assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
     assert {f["properties"]["since"] for f in expected["features"]} - {None}
+
+
+async def test_a_limit_builds_only_the_first_places_of_the_maps_order(
+    app: Frontline, db_pool: Pool
+) -> None:
+    load_sample(app)
+    at = datetime(2024, 12, 8, tzinfo=UTC)
+    async with db_pool.acquire() as conn:
+        await catch_up(conn)
+        whole = json.loads(await q.control_map_geojson(conn, at, palette=PALETTE))["features"]
+        first = json.loads(await q.control_map_geojson(conn, at, palette=PALETTE, limit=3))
+        held = json.loads(
+            await q.control_map_geojson(
+                conn, at, palette=PALETTE, limit=2, controller=actor_id("hts")
+            )
+        )["features"]
+        all_held = json.loads(
+            await q.control_map_geojson(conn, at, palette=PALETTE, controller=actor_id("hts"))
+        )["features"]
+    assert len(whole) > 3
+    assert first["features"] == whole[:3]
+    assert held == all_held[:2]

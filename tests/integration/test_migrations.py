@@ -8,7 +8,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from domain.application import Frontline
+from frontline.database import eventsourcing_env
 from frontline.migrate import MigrationError, load_migrations, migrate
+from frontline.sample import load_sample
+from readmodel import apply
+from readmodel.projector import catch_up
+from readmodel.rebuild import rebuild
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:
@@ -140,3 +146,52 @@ def test_two_migrations_with_one_version_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(MigrationError, match="two migrations share version 0001"):
         load_migrations(tmp_path)
+
+
+# What the projector wrote into rm.actors before 0011 (readmodel/apply.py of that release),
+# taking (and ignoring) the colour today's code passes as $9.
+UPSERT_ACTOR_BEFORE_0011 = """
+INSERT INTO {s}.actors AS a (id, slug, name, kind, side, aliases, coalition_ids, position)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE $9::text IS NULL OR true
+ON CONFLICT (id) DO UPDATE SET aliases = excluded.aliases, coalition_ids = excluded.coalition_ids
+"""
+
+
+async def test_actor_colours_migrate_a_projected_database_as_a_rebuild_would(
+    blank_database_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0011 ranks the actors already projected by registration order (by a projector of the
+    release before it), and gives new ones the next rank whoever inserts them: the same
+    ranks a rebuild gives."""
+    bundled = load_migrations()
+    before = [m for m in bundled if m.version < 11]
+    await migrate(blank_database_dsn, before)
+    app = Frontline(env=eventsourcing_env(blank_database_dsn))
+    try:
+        await asyncio.to_thread(load_sample, app)
+    finally:
+        app.close()
+    conn = await asyncpg.connect(blank_database_dsn)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(apply, "UPSERT_ACTOR", UPSERT_ACTOR_BEFORE_0011)
+            await catch_up(conn)
+        await migrate(blank_database_dsn, bundled)
+        ranks = "SELECT slug, color_rank FROM rm.actors ORDER BY color_rank"
+        migrated = [tuple(r) for r in await conn.fetch(ranks)]
+        # An insert that names no rank (as a projector of an earlier release writes) gets one.
+        await conn.execute(
+            "INSERT INTO rm.actors (id, slug, name, kind, side, aliases, coalition_ids, position)"
+            " VALUES (gen_random_uuid(), 'old-writer', 'Old Writer', 'other', NULL, '{}', '{}',"
+            " 999999)"
+        )
+        assert await conn.fetchval(
+            "SELECT color_rank FROM rm.actors WHERE slug = 'old-writer'"
+        ) == len(migrated)
+        await rebuild(conn)
+        rebuilt = [tuple(r) for r in await conn.fetch(ranks)]
+    finally:
+        await conn.close()
+    positions = [r[1] for r in migrated]
+    assert positions == list(range(len(migrated)))
+    assert rebuilt == migrated  # the inserted row was never in the log: a rebuild drops it

@@ -9,7 +9,6 @@ aborts and records any request that leaves localhost, so a CDN reference fails t
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,31 +17,20 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
 
+from bench.browser import CHROMIUM_ARGS, chromium
+
 INSTALL_HINT = (
     "the browser tests need Chromium: `make test` installs Debian's when run as "
     "root; else `sudo apt-get install chromium`, or set CHROMIUM=/path/to/chromium"
 )
-# Headless flags that work on these machines (root, closed network); Playwright adds a fresh
-# --user-data-dir. The resolver rule makes any host but 127.0.0.1 unreachable.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 #: Where browser tests leave their screenshots (ignored by git; CI keeps the folder).
 ARTIFACTS = Path(os.environ.get("FRONTLINE_TEST_ARTIFACTS", "test-artifacts"))
 
 
 def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not found or not Path(found).is_file():
+    found = chromium()
+    if found is None:
         pytest.fail(INSTALL_HINT)
     return found
 
@@ -50,7 +38,9 @@ def chromium_path() -> str:
 @contextmanager
 def launched_browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=list(CHROMIUM_ARGS)
+        )
         try:
             yield browser
         finally:

@@ -9,7 +9,7 @@ import pytest
 
 from api.colors import NOBODY, PALETTE, actor_color
 from api.map.outlines import outlines, outlines_geojson
-from api.map.page import content_security_policy, tile_origin
+from api.map.page import page_policy, tile_origin
 from api.map.svg import Frame, dot_of, render
 
 HELD = {"status": "held", "colors": ["#117733"]}
@@ -37,10 +37,10 @@ def test_the_frame_maps_its_corners_to_the_canvas_keeping_mercators_aspect() -> 
             {"status": "contested", "abandoned": True, "colors": []},
             {"fill": "#FFFFFF", "dash": "4 3"},
         ),
-        ({"status": "unknown", "colors": []}, {"fill": NOBODY, "radius": 3.5}),
-        ({**HELD, "uncertain": True}, {"fill_opacity": 0.35}),
+        ({"status": "unknown", "colors": []}, {"fill": NOBODY, "radius": 4.0}),
+        ({**HELD, "uncertain": True}, {"fill_opacity": 0.35, "stroke_opacity": 0.5}),
         ({**HELD, "inferred": True}, {"dash": "1 3"}),
-        ({**HELD, "disputed": True}, {"stroke": "#000000"}),
+        ({**HELD, "disputed": True}, {"ring": True}),
         ({**HELD, "assessed": True}, {"fill": "#FFFFFF", "stroke": "#117733"}),
     ],
 )
@@ -76,17 +76,48 @@ def test_the_outlines_cover_the_world_and_are_one_feature_collection() -> None:
 
 
 def test_a_tile_server_is_the_only_other_origin_the_page_may_load_from() -> None:
-    offline = content_security_policy(None)
-    assert "img-src 'self' data: blob:;" in offline + ";"
-    online = content_security_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
-    assert "https://*.tile.example.org" in online
+    offline = page_policy(None)
+    assert "img-src 'self' data: blob:;" in offline
+    online = page_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.tile.example.org;" in online
     assert "connect-src 'self'" in online  # tiles are images; nothing else leaves the host
-    assert tile_origin("https://tiles.example.org/{z}/{x}/{y}.png") == "https://tiles.example.org"
+    assert tile_origin("https://tiles.example.org:8443/{z}/{x}/{y}.png") == (
+        "https://tiles.example.org:8443"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "https://tiles.{s}.example.org/{z}/{x}/{y}.png",  # {s} not the first label
+        "https://data{s}.example.org/{z}/{x}/{y}.png",
+        "https://user:secret@tiles.example.org/{z}/{x}/{y}.png",
+        "https:///{z}/{x}/{y}.png",
+    ],
+)
+def test_a_tile_url_that_would_make_a_wrong_policy_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="FRONTLINE_TILE_URL"):
-        tile_origin("javascript:alert(1)")
+        tile_origin(url)
 
 
 def test_default_colours_come_from_the_palette_by_rank_unless_given() -> None:
     assert actor_color(None, 0) == PALETTE[0]
     assert actor_color(None, len(PALETTE) + 2) == PALETTE[2]
     assert actor_color("#ABCDEF", 0) == "#ABCDEF"
+
+
+def test_the_page_tells_its_script_the_tile_server_and_escapes_it() -> None:
+    from api.map.page import _page  # noqa: PLC0415 - the template's rendering, no server
+
+    offline = _page(None)
+    assert '"tileUrl": null' in offline
+    online = _page("https://tiles.example.org/{z}/{x}/{y}.png?x=</script>")
+    assert '"tileUrl": "https://tiles.example.org/{z}/{x}/{y}.png?x=\\u003c/script>"' in online
+    assert '</script>"' not in online
+
+
+def test_a_picture_cut_short_says_so_on_its_date_line() -> None:
+    frame = Frame(35.0, 32.0, 42.5, 37.5, 600, 400)
+    assert "(more not drawn)" in render([], (), frame, "As of now", more=True)
+    assert "0 places" in render([], (), frame, "As of now")

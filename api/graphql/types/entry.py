@@ -80,7 +80,7 @@ class Entry:
     type: str = strawberry.field(
         description="Incident.Recorded, Incident.Corroborated, Incident.Disputed, "
         "Incident.Confirmed, Incident.Amended, Incident.Retracted, Place.Registered, "
-        "Place.AliasesAdded, Actor.Registered or Actor.JoinedCoalition."
+        "Place.AliasesAdded, Actor.Registered, Actor.JoinedCoalition or Actor.Recolored."
     )
     aggregate_id: strawberry.ID = strawberry.field(description="Global id of what it is about.")
     aggregate_version: int
