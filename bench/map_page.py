@@ -6,7 +6,10 @@ runs through asyncpg (the raw-PostgreSQL baseline), in the same run.
 serve` and drives the page from a separate process (``python -m bench.map_page SPEC``, so
 Playwright's loop and the server share nothing). The page times itself: ``data-first-paint-ms``
 (navigation start to the first map drawn: Leaflet, outlines, slider range, actors, map) and
-``data-last-render-ms`` (a step: the query and the markers' update). Nothing is asserted.
+``data-last-render-ms`` (a step: the query and the markers' update). Last, live: with the
+page on "now", a capture is recorded over HTTP and the time until its marker shows the new
+holder is taken (the mutation, the log's notification, the subscription, the redraw).
+Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -19,23 +22,31 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 
+from api.auth import Role, create_key
 from api.colors import PALETTE
 from bench.browser import CHROMIUM_ARGS, chromium
 from bench.control_queries import drop_database, fresh_database
 from bench.processes import clean_env, served
-from bench.synthetic import SPAN, START, History
+from bench.synthetic import SPAN, START, History, actor_slugs, place_slugs
 from domain.application import Frontline
 from frontline.database import eventsourcing_env
 from readmodel.projector import catch_up
 from readmodel.queries import control_map_geojson
 
 RENDER_TIMEOUT_MS = 60_000
+ACTORS = 36  # as bench.run's plans
+LIVE_CAPTURES = 5  # per run
+LIVE_GAP_MS = 1000
+CAPTURE = """mutation ($incident: IncidentInput!, $details: CaptureInput!) {
+  recordCapture(incident: $incident, details: $details) { position }
+}"""
 
 
 def measure(admin: str, places: int, steps: int, runs: int, log: Path) -> dict[str, Any]:
@@ -45,12 +56,16 @@ def measure(admin: str, places: int, steps: int, runs: int, log: Path) -> dict[s
     dsn = asyncio.run(fresh_database(admin))
     try:
         _record(dsn, places)
+        key = asyncio.run(_writer_key(dsn))
         env = clean_env(
             DATABASE_URL=dsn, FRONTLINE_LOAD_SAMPLE="false", FRONTLINE_ACCESS_LOG="false"
         )
         days = _days(steps)
         with served(["-m", "frontline", "serve", "--port"], env, log, "/healthz") as (url, _):
-            spec = {"url": url, "days": [d.isoformat() for d in days], "runs": runs}
+            spec = {
+                "url": url, "days": [d.isoformat() for d in days], "runs": runs, "key": key,
+                "places": place_slugs(places), "actors": actor_slugs(ACTORS),
+            }  # fmt: skip
             done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
                 [sys.executable, "-m", "bench.map_page", json.dumps(spec)],
                 capture_output=True, text=True, check=False,
@@ -66,7 +81,7 @@ def measure(admin: str, places: int, steps: int, runs: int, log: Path) -> dict[s
 
 def _record(dsn: str, places: int) -> None:
     """A history with three incidents a place, projected."""
-    history = History(places * 3, places=places)
+    history = History(places * 3, places=places, actors=ACTORS)
     app = Frontline(env=eventsourcing_env(dsn))
     try:
         app.execute_batch(history.setup())
@@ -83,6 +98,14 @@ def _record(dsn: str, places: int) -> None:
             await conn.close()
 
     asyncio.run(project())
+
+
+async def _writer_key(dsn: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await create_key(conn, "bench map writer", Role.WRITER)
+    finally:
+        await conn.close()
 
 
 def _days(steps: int) -> list[date]:
@@ -121,6 +144,7 @@ def browse(spec: dict[str, Any]) -> dict[str, Any]:
 
     days = [date.fromisoformat(d) for d in spec["days"]]
     first_paint, steps, fetches, observed, markers = [], [], [], [], 0
+    live: list[float] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=list(CHROMIUM_ARGS))
         try:
@@ -149,6 +173,7 @@ def browse(spec: dict[str, Any]) -> dict[str, Any]:
                     observed.append((time.perf_counter() - start) * 1000)
                     steps.append(float(body.get_attribute("data-last-render-ms") or 0))
                     fetches.append(float(body.get_attribute("data-last-fetch-ms") or 0))
+                live += _live(page, spec, len(live))
                 context.close()
         finally:
             browser.close()
@@ -158,7 +183,44 @@ def browse(spec: dict[str, Any]) -> dict[str, Any]:
         "step": _summary(steps),
         "step_fetch": _summary(fetches),
         "step_observed": _summary(observed),
+        "live": _summary(live),
     }
+
+
+def _live(page: Any, spec: dict[str, Any], done: int) -> list[float]:
+    """With the page on "now": record captures one by one, each of a place by an actor that
+    does not hold it, and time until the place's marker names its new holder."""
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    page.goto(f"{spec['url']}/map")
+    body = page.locator("body")
+    expect(body).to_have_attribute("data-live", "live", timeout=RENDER_TIMEOUT_MS)
+    expect(body).to_have_attribute("data-renders", _digits(), timeout=RENDER_TIMEOUT_MS)
+    took: list[float] = []
+    headers = {"Authorization": f"Bearer {spec['key']}"}
+    for n in range(done, done + LIVE_CAPTURES):
+        place = spec["places"][n * 7 % len(spec["places"])]
+        marker = page.locator(f'path.fl-place[data-slug="{place}"]')
+        holders = (marker.get_attribute("data-controllers") or "").split()
+        actor = next(a for a in spec["actors"] if a not in holders)
+        incident = {
+            "occurredAt": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+            "places": [place], "sources": [{"outlet": "bench"}], "idempotencyKey": f"live-{n}",
+        }  # fmt: skip
+        # Apart, as incidents arrive: the page redraws at most twice a second, so captures
+        # back to back would time its throttle, not the path.
+        page.wait_for_timeout(LIVE_GAP_MS)
+        start = time.perf_counter()
+        variables = {"incident": incident, "details": {"by": [actor]}}
+        answer = httpx.post(
+            f"{spec['url']}/graphql", headers=headers, timeout=30,
+            json={"query": CAPTURE, "variables": variables},
+        )  # fmt: skip
+        if answer.json().get("errors"):
+            raise RuntimeError(f"the capture was refused: {answer.text[:500]}")
+        expect(marker).to_have_attribute("data-controllers", actor, timeout=RENDER_TIMEOUT_MS)
+        took.append((time.perf_counter() - start) * 1000)
+    return took
 
 
 def _digits() -> re.Pattern[str]:
