@@ -64,7 +64,7 @@ def measure(admin: str, places: int, steps: int, runs: int, log: Path) -> dict[s
         with served(["-m", "frontline", "serve", "--port"], env, log, "/healthz") as (url, _):
             spec = {
                 "url": url, "days": [d.isoformat() for d in days], "runs": runs, "key": key,
-                "places": place_slugs(places), "actors": actor_slugs(ACTORS),
+                "places": places,
             }  # fmt: skip
             done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
                 [sys.executable, "-m", "bench.map_page", json.dumps(spec)],
@@ -196,13 +196,14 @@ def _live(page: Any, spec: dict[str, Any], done: int) -> list[float]:
     body = page.locator("body")
     expect(body).to_have_attribute("data-live", "live", timeout=RENDER_TIMEOUT_MS)
     expect(body).to_have_attribute("data-renders", _digits(), timeout=RENDER_TIMEOUT_MS)
+    places, actors = place_slugs(spec["places"]), actor_slugs(ACTORS)
     took: list[float] = []
     headers = {"Authorization": f"Bearer {spec['key']}"}
     for n in range(done, done + LIVE_CAPTURES):
-        place = spec["places"][n * 7 % len(spec["places"])]
+        place = places[n * 7 % len(places)]
         marker = page.locator(f'path.fl-place[data-slug="{place}"]')
         holders = (marker.get_attribute("data-controllers") or "").split()
-        actor = next(a for a in spec["actors"] if a not in holders)
+        actor = next(a for a in actors if a not in holders)
         incident = {
             "occurredAt": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
             "places": [place], "sources": [{"outlet": "bench"}], "idempotencyKey": f"live-{n}",
