@@ -387,7 +387,8 @@ def map_page_rows(admin: str, plan: Plan, log: Path) -> list[Row]:
                 plan.runs, "p50 ≤ 300 ms at 1,000 places",
                 got["step"]["p50_ms"] <= 300 if places <= 1000 else None,
                 notes=f"headless Chromium; a step: the query over HTTP and every marker "
-                f"redrawn, timed by the page (of which the query and its JSON "
+                f"redrawn, timed by the page (of which until the answer was read, painting "
+                "the previous step included, "
                 f"{got['step_fetch']['p50_ms']:.0f} / {got['step_fetch']['p95_ms']:.0f} ms); "
                 f"{plan.map_samples - 1} steps per run; seen from "
                 f"the driver {got['step_observed']['p50_ms']:.0f} / "
