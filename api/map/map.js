@@ -7,6 +7,10 @@
   const DAY_MS = 86400000;
   const PLAY_STEP_MS = 800;
   const LIVE_REDRAW_MS = 500;
+  // Past this many places markers are painted on a canvas: 10,000 SVG circles took most of
+  // a slider step to paint (bench/map_page.py). SVG below it, where each marker is an
+  // element (with its state in data-* attributes, what the browser tests read).
+  const CANVAS_ABOVE = 2000;
   const MAX_ACTOR_PAGES = 20; // 2,000 actors for the legend and the filter: enough, bounded
 
   const MAP_QUERY = `query Map($asOf: DateTime, $knownAt: DateTime, $where: PlaceFilter, $compare: Boolean!) {
@@ -57,8 +61,9 @@
   const esc = F.escape;
   const view = {
     asOf: null, knownAt: null, place: null, changes: false, window: 24,
-    governorate: "", kind: "", actor: "",
+    governorate: "", kind: "", actor: "", renderer: "",
   };
+  let renderer = null; // chosen at the first map drawn (or by ?renderer=canvas|svg)
   let spanStart = null; // the slider's first and last day (ms, UTC midnight)
   let spanEnd = null;
   let lastDay = null; // the last day an incident began on
@@ -98,6 +103,7 @@
     view.window = [24, 72, 168, 720].includes(Number(p.get("window"))) ? Number(p.get("window")) : 24;
     view.governorate = p.get("governorate") || "";
     view.kind = p.get("kind") || "";
+    view.renderer = ["canvas", "svg"].includes(p.get("renderer")) ? p.get("renderer") : "";
     view.actor = p.get("actor") || "";
     const at = (p.get("at") || "").split(",").map(Number);
     if (at.length === 3 && at.every(Number.isFinite) && Math.abs(at[0]) <= 90 && Math.abs(at[1]) <= 180) {
@@ -116,6 +122,7 @@
     if (view.governorate) p.set("governorate", view.governorate);
     if (view.kind) p.set("kind", view.kind);
     if (view.actor) p.set("actor", view.actor);
+    if (view.renderer) p.set("renderer", view.renderer);
     history.replaceState(null, "", "?" + p.toString());
   }
 
@@ -162,6 +169,11 @@
 
   function draw(map, believed, now) {
     const features = believed.features;
+    if (!renderer) {
+      const canvas = view.renderer ? view.renderer === "canvas" : features.length > CANVAS_ABOVE;
+      renderer = canvas ? L.canvas({ padding: 0.5 }) : L.svg();
+      document.body.dataset.renderer = canvas ? "canvas" : "svg";
+    }
     const current = new Map((now ? now.features : []).map((f) => [f.id, f.properties]));
     const seen = new Set();
     halos.clearLayers();
@@ -180,7 +192,7 @@
       const look = JSON.stringify([style, props.name, props.controllerNames, F.flagsOf(props), revised]);
       let marker = markers.get(props.slug);
       if (!marker) {
-        marker = L.circleMarker([lat, lon], { ...style, className: "fl-place" });
+        marker = L.circleMarker([lat, lon], { ...style, className: "fl-place", renderer });
         marker.on("click", () => select(map, props.slug));
         marker.bindTooltip("");
         marker.addTo(map);
@@ -194,13 +206,15 @@
       marker.look = look;
       if (style.ring && !marker.ring) {
         marker.ring = L.circleMarker([lat, lon], { radius: style.radius + 3.5, color: "#000000", weight: 1.5,
-          fill: false, className: "fl-disputed-ring", interactive: false }).addTo(map);
+          fill: false, className: "fl-disputed-ring", interactive: false, renderer }).addTo(map);
       } else if (!style.ring && marker.ring) {
         marker.ring.remove();
         marker.ring = null;
       }
       const holders = (props.controllerNames || []).join(", ");
       marker.setTooltipContent(`<b>${esc(props.name)}</b><br>${esc(F.stateOf(props))}${holders ? ": " + esc(holders) : ""}`);
+      marker.state = { slug: props.slug, kind: props.kind, state: F.stateOf(props),
+        controllers: props.controllers || [], flags: F.flagsOf(props), revised, fill: style.fillColor };
       mark(marker, props, revised);
     }
     for (const [slug, marker] of markers) {
@@ -562,6 +576,9 @@
     live(map); // before the first map: what is recorded while it loads redraws it again
     await refresh(map);
     window.Frontline.map = map;
+    // What each marker shows, for a canvas (no element to read): the browser tests and the
+    // benchmark ask it.
+    window.Frontline.markerState = (slug) => (markers.get(slug) ? markers.get(slug).state : null);
   }
 
   start();

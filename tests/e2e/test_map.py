@@ -479,3 +479,34 @@ def test_a_link_with_nonsense_in_it_still_opens_the_map(
     assert "asOf" not in held
     assert "knownAt" not in held
     assert watched.problems == []
+
+
+def test_a_large_map_is_painted_on_a_canvas_and_still_answers_a_click(
+    server: Server, context: BrowserContext
+) -> None:
+    """Past 2,000 places the page paints on a canvas (``renderer=canvas`` asks for it on the
+    sample): no marker elements, the same states (``Frontline.markerState``), and a click on
+    a place still opens it."""
+    page, watched = open_map(
+        context, f"{server.url}/map?asOf=2024-12-06T23:59:59.000Z&renderer=canvas"
+    )
+    expect(page.locator("body")).to_have_attribute("data-renderer", "canvas")
+    assert page.locator(MARKERS).count() == 0
+    expect(page.locator(".leaflet-overlay-pane canvas")).to_have_count(1)
+    total = control_map_count(server, "2024-12-06T23:59:59Z")
+    assert page.locator("body").get_attribute("data-markers") == str(total)
+    hama = page.evaluate("window.Frontline.markerState('hama')")
+    assert "hts" in hama["controllers"]
+    assert hama["state"] == "held"
+    aleppo = gql(server, '{ place(ref: "aleppo") { latitude longitude } }')["place"]
+    point = page.evaluate(
+        "([lat, lon]) => { const p = window.Frontline.map.latLngToContainerPoint([lat, lon]);"
+        " const r = document.getElementById('map').getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [aleppo["latitude"], aleppo["longitude"]],
+    )
+    page.mouse.click(point[0], point[1])
+    expect(page.locator("#details h2")).to_have_text("Aleppo")
+    assert parse_qs(urlsplit(page.url).query)["renderer"] == ["canvas"]
+    screenshot(page, "map-canvas.png")
+    assert watched.problems == []
