@@ -39,6 +39,11 @@ MAX_PLACES: Final = 20_000
 MAX_DRAWING: Final = 2
 _DRAWING = asyncio.Semaphore(MAX_DRAWING)
 _PIXELS: Final = re.compile(r"[0-9]{1,5}")
+#: The map's GeoJSON text read for a picture at most (20,000 places with long names and a
+#: few holders each stay well below); past it the picture is refused before it is parsed.
+MAX_MAP_BYTES: Final = 32 * 1024 * 1024
+#: A text parameter (governorate, controller) at most.
+MAX_TEXT: Final = 200
 MAX_KINDS: Final = len(PlaceKind)
 #: Around the places when no bbox is asked for: a tenth of their extent, at least 0.25°.
 _PAD: Final = 0.1
@@ -46,7 +51,8 @@ _MIN_PAD_DEGREES: Final = 0.25
 HEADERS: Final = {
     # An SVG opened on its own is a document: nothing in it may run or load.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "Cache-Control": "no-cache",
+    "Cache-Control": "private, no-cache",
+    "Vary": "Authorization",
 }
 
 
@@ -74,9 +80,9 @@ def parse(params: Any) -> PictureRequest:
         bbox=_bbox(params.get("bbox")),
         width=_side(params.get("width"), "width", DEFAULT_SIZE[0]),
         height=_side(params.get("height"), "height", DEFAULT_SIZE[1]),
-        governorate=params.get("governorate") or None,
+        governorate=_text(params.get("governorate"), "governorate"),
         kinds=_kinds(params.get("kind")),
-        controller=params.get("controller") or None,
+        controller=_text(params.get("controller"), "controller"),
     )
 
 
@@ -96,6 +102,14 @@ def _instant(text: str | None, name: str) -> datetime | None:
     if not EARLIEST <= found.replace(tzinfo=None) <= LATEST:
         raise BadParameter(f"{name} must lie between {EARLIEST.year} and {LATEST.year}")
     return found
+
+
+def _text(value: str | None, name: str) -> str | None:
+    if not value:
+        return None
+    if len(value) > MAX_TEXT or not value.isprintable():
+        raise BadParameter(f"{name} must be at most {MAX_TEXT} printable characters")
+    return value
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -130,7 +144,7 @@ def _kinds(text: str | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-async def map_svg(request: Request) -> Response:
+async def map_svg(request: Request) -> Response:  # noqa: PLR0911 - a refusal per cause
     """The picture, or a typed error (400 for a bad parameter, 401 for a missing key)."""
     resources = request.state.resources
     try:
@@ -141,15 +155,32 @@ async def map_svg(request: Request) -> Response:
         principal = await request_principal(request, resources.pool)
         if principal is None and not resources.settings.open_reads:
             return refusal(401, "UNAUTHENTICATED", "an API key is required to read")
-        text = await _map(resources.pool, wanted)
+        # The turn is taken before the map is read and given back when its drawing ends
+        # (not when the request does: a thread cannot be stopped), so at most MAX_DRAWING
+        # reads and drawings run at once, whoever hangs up.
+        await _DRAWING.acquire()
+        released = False
+        try:
+            text = await _map(resources.pool, wanted)
+            if len(text) > MAX_MAP_BYTES:
+                return refusal(
+                    413,
+                    "RESPONSE_TOO_LARGE",
+                    "the map is too large to draw; narrow bbox or filters",
+                )
+            drawing = asyncio.get_running_loop().run_in_executor(None, _draw, text, wanted)
+            drawing.add_done_callback(lambda _: _DRAWING.release())
+            released = True
+            svg = await asyncio.shield(drawing)
+        finally:
+            if not released:
+                _DRAWING.release()
     except DATABASE_DOWN:
         return refusal(503, "UNAVAILABLE", "the database is unavailable; retry shortly")
     except asyncpg.QueryCanceledError:
         return refusal(503, "TIMEOUT", "the map took too long to read; narrow bbox or filters")
     except LookupError as exc:
         return refusal(400, "BAD_USER_INPUT", str(exc))
-    async with _DRAWING:
-        svg = await asyncio.to_thread(_draw, text, wanted)
     return Response(svg, media_type="image/svg+xml", headers=HEADERS)
 
 

@@ -31,6 +31,14 @@ _COLOR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+#: Characters of a name a picture shows.
+NAME_CHARS: Final = 80
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
 def _text(value: str) -> str:
     return escape(_NOT_XML.sub("", value))
 
@@ -178,13 +186,20 @@ def _dots(features: Sequence[dict[str, Any]], frame: Frame) -> Iterable[str]:
             continue
         dot = dot_of(props)
         dash = f' stroke-dasharray="{dot.dash}"' if dot.dash else ""
-        holders = ", ".join(props.get("controllerNames") or []) or props.get("status", "")
+        # A dot's title: its name and how many hold it (the legend names them), each name cut
+        # to NAME_CHARS, so a dot costs a bounded number of bytes whatever the names.
+        names = props.get("controllerNames") or []
+        holders = (
+            _short(names[0]) + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+            if names
+            else props.get("status", "")
+        )
         yield (
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{dot.radius}" fill="{dot.fill}" '
             f'fill-opacity="{dot.fill_opacity}" stroke="{dot.stroke}" '
             f'stroke-opacity="{dot.stroke_opacity}" stroke-width="{dot.stroke_width}"{dash} '
             f"data-slug={_attr(props['slug'])} data-status={_attr(props.get('status', ''))}>"
-            f"<title>{_text(props['name'])}: {_text(holders)}</title></circle>"
+            f"<title>{_text(_short(props['name']))}: {_text(holders)}</title></circle>"
         )
         if dot.ring:
             yield (
@@ -212,7 +227,7 @@ def _legend(features: Sequence[dict[str, Any]], frame: Frame) -> Iterable[str]:
     for i, (name, color) in enumerate(shown, start=1):
         y = LEGEND_ROW * i + 8
         yield f'<circle cx="14" cy="{y}" r="5" fill="{safe_color(color)}" stroke="#333"/>'
-        yield f'<text x="26" y="{y + 4}">{_text(name)}</text>'
+        yield f'<text x="26" y="{y + 4}">{_text(_short(name))}</text>'
     if more:
         yield f'<text x="8" y="{LEGEND_ROW * (len(shown) + 1) + 12}">and {more} more</text>'
     yield "</g>"

@@ -167,7 +167,10 @@ async def incident_feed(
 
 
 # Both ends of the (valid_from DESC, ...) index: two index probes, however long the log.
-SELECT_OCCURRENCE_SPAN: Final = "SELECT min(valid_from), max(valid_from) FROM rm.incidents"
+# Retracted incidents are left out: one mistyped date, retracted, must not stretch a slider.
+SELECT_OCCURRENCE_SPAN: Final = (
+    "SELECT min(valid_from), max(valid_from) FROM rm.incidents WHERE status <> 'retracted'"
+)
 
 
 async def occurrence_span(conn: Any) -> tuple[datetime | None, datetime | None]:

@@ -125,3 +125,17 @@ def test_with_closed_reads_the_picture_needs_a_reader_key(closed_server: Server)
     allowed = picture(closed_server, closed_server.reader_key, asOf=ON_6_DEC)
     assert allowed.status_code == 200
     assert "hama" in circles(allowed)
+
+
+@pytest.mark.parametrize("params", [{"governorate": "\x00"}, {"controller": "a\x00"},
+                                    {"governorate": "x" * 201}])  # fmt: skip
+def test_text_parameters_with_nul_or_too_long_get_a_400(server: Server, params: dict) -> None:
+    response = picture(server, **params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_keyed_picture_is_private_to_its_caller(server: Server) -> None:
+    response = picture(server, server.reader_key)
+    assert response.headers["cache-control"] == "private, no-cache"
+    assert response.headers["vary"] == "Authorization"

@@ -121,3 +121,17 @@ def test_a_picture_cut_short_says_so_on_its_date_line() -> None:
     frame = Frame(35.0, 32.0, 42.5, 37.5, 600, 400)
     assert "(more not drawn)" in render([], (), frame, "As of now", more=True)
     assert "0 places" in render([], (), frame, "As of now")
+
+
+def test_a_dot_costs_bounded_bytes_whatever_its_names() -> None:
+    long = "&" * 190
+    feature = {
+        "id": "x",
+        "geometry": {"type": "Point", "coordinates": [36.75, 35.13]},
+        "properties": {**HELD, "slug": "x", "name": long, "controllers": ["a"] * 50,
+                       "controllerNames": [long] * 50, "colors": ["#117733"] * 50},
+    }  # fmt: skip
+    svg = render([feature], (), Frame(35.0, 32.0, 42.5, 37.5, 600, 400), "As of now")
+    title = svg[svg.index("<title>") : svg.index("</title>")]
+    assert len(title) < 1_000
+    assert "and 49 more" in title
