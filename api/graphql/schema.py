@@ -14,9 +14,10 @@ from strawberry.schema.config import StrawberryConfig
 from api import bounds
 from api.graphql.complexity import GuardedValidationCache, bounded
 from api.graphql.cost import cost_limit
-from api.graphql.errors import FrontlineSchema, TypedErrors
+from api.graphql.errors import TypedErrors
 from api.graphql.execution import FrontlineExecutionContext
 from api.graphql.mutation import Mutation
+from api.graphql.prepared import PreparingSchema, Remember
 from api.graphql.query import Query
 from api.graphql.scalars import SCALAR_MAP
 from api.graphql.subscription import Subscription
@@ -34,7 +35,7 @@ CACHED_QUERIES = 256
 DEFAULT_MAX_COST = bounds.MAX_QUERY_COST
 
 
-def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
+def build_schema(max_cost: int = DEFAULT_MAX_COST) -> PreparingSchema:
     """The schema, with every request limit; ``max_cost`` bounds a query's estimated cost."""
     # The depth, alias and cost limits walk nested fragments: `bounded` runs them only on
     # documents of a bounded expanded size (a fragment bomb is refused first, in linear
@@ -49,7 +50,7 @@ def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
             ]
         )
     ]
-    return FrontlineSchema(
+    return PreparingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -63,6 +64,7 @@ def build_schema(max_cost: int = DEFAULT_MAX_COST) -> FrontlineSchema:
             lambda: AddValidationRules(limit_rules),
             lambda: GuardedValidationCache(maxsize=CACHED_QUERIES),
             TypedErrors,
+            Remember,
         ],
     )
 
