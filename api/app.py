@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -166,6 +167,8 @@ async def healthz(request: Request) -> JSONResponse:
             # projector stuck on an event shows here, not only in its log.
             "projected": int(projected),
             "lag": int(position) - int(projected),
+            # Which process answered: `serve --workers N` runs several on one port.
+            "process": os.getpid(),
             "subscriptions": subscriptions,
         }
     )

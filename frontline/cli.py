@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +45,7 @@ from frontline.migrate import MigrationError, migrate
 from frontline.projecting import die_with_parent, watch_parent
 from frontline.sample import load_sample
 from frontline.server import create_server
+from frontline.workers import Workers, listening_socket
 from readmodel.events import HEAD, head_position, registered
 from readmodel.projector import Projector, catch_up
 from readmodel.queries.control import known_position
@@ -89,7 +94,16 @@ def main(*, verbose: bool) -> None:
 @main.command()
 @click.option("--host", help="Interface to bind (default: FRONTLINE_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default: FRONTLINE_PORT or 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="API processes on the one port (default: FRONTLINE_WORKERS or 1); one projector.",
+)
+@click.option("--fd", type=int, hidden=True, help="Serve on this inherited socket (a worker).")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int | None, fd: int | None
+) -> None:
     """Migrate, load the sample into an empty log (if FRONTLINE_LOAD_SAMPLE), and serve HTTP.
 
     Runs until interrupted (Ctrl-C).
@@ -97,14 +111,41 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn  # noqa: PLC0415 — only this command needs it
 
     settings = load_settings()
+    if fd is not None:  # a worker of `serve --workers`: the parent prepared everything
+        parent = die_with_parent()
+        if parent is not None:
+            threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+        # Not uvicorn's `fd=`: it takes the descriptor for a UNIX socket, and a TCP socket
+        # taken for one gets no TCP_NODELAY (each answer then waited ~40 ms for an ACK).
+        sock = socket.socket(fileno=fd)
+        config = uvicorn.Config(create_server(settings), **uvicorn_options(settings))
+        uvicorn.Server(config).run(sockets=[sock])
+        return
     dsn = resolve_dsn(settings)
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
+    count = workers or settings.workers
+    if count < 1:
+        raise click.UsageError(f"FRONTLINE_WORKERS must be 1 or more, not {count}")
+    if count > 1:
+        verbose = bool(ctx.parent and ctx.parent.params.get("verbose"))
+        sock = listening_socket(host or settings.host, port or settings.port)
+        logger.info("serving on %s:%d", *sock.getsockname()[:2])
+        Workers(dsn, sock, count, verbose).run()
+        return
     # The app gets the resolved DSN, so its lifespan doesn't start the embedded server again.
     app = create_server(replace(settings, database_url=dsn))
     logger.info("serving with uvicorn; access log %s", "on" if settings.access_log else "off")
     uvicorn.run(
         app, host=host or settings.host, port=port or settings.port, **uvicorn_options(settings)
     )
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent is gone stops (where PR_SET_PDEATHSIG is not there to do it)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    logger.warning("the server (pid %d) is gone; this worker stops", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 @main.command(name="migrate")

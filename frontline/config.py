@@ -30,6 +30,8 @@ class Settings:
     # Run the projector inside this process (it elects one leader across processes, so
     # leaving it on everywhere is safe); off for API-only replicas.
     run_projector: bool = True
+    # API processes `serve` runs on its one port (frontline.workers); one projector in all.
+    workers: int = 1
     # Anyone may read without a key (writes always need one).
     open_reads: bool = True
     # uvicorn's per-request access log (off for benchmarks and soaks).
@@ -78,6 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=config("FRONTLINE_PORT", cast=int, default=8000),
         load_sample=config("FRONTLINE_LOAD_SAMPLE", cast=bool, default=True),
         run_projector=config("FRONTLINE_RUN_PROJECTOR", cast=bool, default=True),
+        workers=config("FRONTLINE_WORKERS", cast=int, default=1),
         open_reads=config("FRONTLINE_OPEN_READS", cast=bool, default=True),
         access_log=config("FRONTLINE_ACCESS_LOG", cast=bool, default=True),
         max_body_bytes=config("FRONTLINE_MAX_BODY_BYTES", cast=int, default=bounds.MAX_BODY_BYTES),

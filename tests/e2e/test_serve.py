@@ -34,7 +34,7 @@ def serving(env: Mapping[str, str], log: Path) -> Iterator[str]:
 
 def health(base_url: str) -> tuple[int, Any]:
     """The status and body of /healthz, without its live-subscription counts (checked here:
-    none on a server nobody subscribes to)."""
+    none on a server nobody subscribes to), its lag and its process id."""
     response = httpx.get(f"{base_url}/healthz", timeout=5)
     body = response.json()
     subscriptions = body.pop("subscriptions", None)
@@ -42,6 +42,7 @@ def health(base_url: str) -> tuple[int, Any]:
         assert subscriptions == {"streams": 0, "sharedStreams": 0, "sharedMembers": 0}
         projected, lag = body.pop("projected"), body.pop("lag")
         assert lag == body["position"] - projected >= 0
+        assert isinstance(body.pop("process"), int)  # the answering process's pid
     return response.status_code, body
 
 
