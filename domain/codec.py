@@ -39,42 +39,59 @@ class DataclassAsDict(Transcoding):
     """
 
     def __init__(self, cls: type[Any]) -> None:
+        if not hasattr(cls, "__dict__") or "__slots__" in vars(cls):
+            raise TypeError(f"{cls.__name__}: restore fills an instance's __dict__ (no slots)")
         self.type = cls
         self.name = cls.__name__
-        self.coercers = _coercers(cls)
+        self.fields = _stored_fields(cls)
+        self.names = tuple(f.name for f in fields(cls))
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+        return {name: getattr(obj, name) for name in self.names}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return restore(self.type, self.coercers, data)
+        return restore(self.type, self.fields, data)
 
 
 Coercer = Callable[[Any], Any]
+#: A field as ``restore`` needs it: name, coercer, and a maker of its default (None: none).
+StoredField = tuple[str, Coercer, Callable[[], Any] | None]
 
 
-def restore(cls: type[Any], coercers: dict[str, Coercer], data: dict[str, Any]) -> Any:
+def restore(cls: type[Any], stored: tuple[StoredField, ...], data: dict[str, Any]) -> Any:
     """An instance of the dataclass ``cls`` from stored fields, without its checks. Fields
     missing from ``data`` (added to the class since the event was stored) get their
-    defaults."""
+    defaults. ``stored`` is ``_stored_fields(cls)``, worked out once: ``dataclasses.fields``
+    on every value was a tenth of a rebuild (cProfile)."""
     obj = object.__new__(cls)
-    for f in fields(cls):
-        if f.name in data:
-            value = data[f.name]
-            object.__setattr__(obj, f.name, None if value is None else coercers[f.name](value))
-        elif f.default is not MISSING:
-            object.__setattr__(obj, f.name, f.default)
-        elif f.default_factory is not MISSING:
-            object.__setattr__(obj, f.name, f.default_factory())
+    values = obj.__dict__  # frozen dataclasses without slots keep their fields here
+    for name, coerce, default in stored:
+        value = data.get(name, MISSING)
+        if value is MISSING:
+            if default is None:
+                msg = f"stored {cls.__name__} has no {name!r}: it needs an upcaster"
+                raise ValueError(msg)
+            values[name] = default()
         else:
-            msg = f"stored {cls.__name__} has no {f.name!r}: it needs an upcaster"
-            raise ValueError(msg)
+            values[name] = None if value is None else coerce(value)
     return obj
 
 
-def _coercers(cls: type[Any]) -> dict[str, Coercer]:
+def _stored_fields(cls: type[Any]) -> tuple[StoredField, ...]:
     hints = get_type_hints(cls)
-    return {f.name: _coercer(hints[f.name]) for f in fields(cls)}
+    found: list[StoredField] = []
+    for f in fields(cls):
+        default: Callable[[], Any] | None = None
+        if f.default is not MISSING:
+            default = _constant(f.default)
+        elif f.default_factory is not MISSING:
+            default = f.default_factory
+        found.append((f.name, _coercer(hints[f.name]), default))
+    return tuple(found)
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
 
 
 def _coercer(hint: Any) -> Coercer:

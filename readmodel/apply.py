@@ -67,7 +67,7 @@ async def apply_batch(
         if isinstance(event, Incident.Event):
             _apply_incident(logged, incidents, writer, revisions)
         else:
-            await _apply_registry(conn, schema, logged)
+            await _apply_registry(conn, schema, logged, writer)
             writer.entry(entry_record(logged))
     timelines = await _load_places(conn, schema, {r[2] for r in revisions}, memory)
     for position, incident_id, place_id, fact in revisions:
@@ -86,7 +86,8 @@ def _apply_incident(
     revisions: list[Revision],
 ) -> None:
     event = logged.event
-    if event.originator_version == 1:
+    created = event.originator_version == 1
+    if created:
         entry = IncidentEntry(event.mutate(None), logged.position, logged.recorded_at)
         incidents[entry.incident.id] = entry
         writer.entry(entry_record(logged))
@@ -96,7 +97,7 @@ def _apply_incident(
         before = Amendable.of(entry.incident)
         entry.incident = event.mutate(entry.incident)
         writer.entry(entry_record(logged, before))
-    writer.incident(entry, logged.position)
+    writer.incident(entry, logged.position, new=created)
     if entry.incident.kind not in TERRITORIAL_KINDS and not entry.facts:
         return  # never decided control (an amendment may have just made it stop)
     old, new = entry.facts, facts_of(entry.incident, entry.recorded_position)
@@ -109,8 +110,8 @@ def _apply_incident(
     writer.incident_facts(entry.incident.id, new)
 
 
-async def _apply_registry(conn: Any, schema: str, logged: LoggedEvent) -> None:
-    """Places and actors: few and rarely changed, so applied one statement at a time."""
+async def _apply_registry(conn: Any, schema: str, logged: LoggedEvent, writer: BatchWriter) -> None:
+    """Places and actors: their rows, upserted in order when the batch is written."""
     event = logged.event
     if event.originator_version == 1:
         aggregate = event.mutate(None)
@@ -118,19 +119,19 @@ async def _apply_registry(conn: Any, schema: str, logged: LoggedEvent) -> None:
         aggregate = await replay_aggregate(conn, event.originator_id, event.originator_version)
     if isinstance(aggregate, Place):
         c = aggregate.coordinates
-        await conn.execute(
-            UPSERT_PLACE.format(s=schema),
+        place = (
             aggregate.id, aggregate.slug, aggregate.name, aggregate.kind.value, c.latitude,
             c.longitude, aggregate.country, aggregate.governorate, list(aggregate.aliases),
             aggregate.parent_id, logged.position,
         )  # fmt: skip
+        writer.registry(UPSERT_PLACE, place)
     elif isinstance(aggregate, Actor):
-        await conn.execute(
-            UPSERT_ACTOR.format(s=schema),
+        actor = (
             aggregate.id, aggregate.slug, aggregate.name, aggregate.kind.value, aggregate.side,
             list(aggregate.aliases), list(aggregate.coalition_ids), logged.position,
             aggregate.color,
         )  # fmt: skip
+        writer.registry(UPSERT_ACTOR, actor)
 
 
 async def _load_incidents(

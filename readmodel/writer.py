@@ -40,6 +40,7 @@ CONTROL_COLUMNS = (
     "controllers", "evidence", "disputed", "inferred", "precision", "certain_from", "span",
     "assessed",
 )  # fmt: skip
+# The columns of `incidents` and of `incident_versions` alike.
 VERSION_COLUMNS = (
     "id", "kind", "status", "valid_from", "valid_to", "precision", "place_ids", "actor_ids",
     "summary", "details", "sources", "recorded_by", "recorded_position", "recorded_at",
@@ -78,7 +79,9 @@ def _box(row: Row) -> Box:
 @dataclass
 class BatchWriter:
     schema: str
-    incidents: dict[UUID, tuple[IncidentEntry, int]] = field(default_factory=dict)
+    incidents: dict[UUID, tuple[Any, ...]] = field(default_factory=dict)
+    new_incidents: set[UUID] = field(default_factory=set)
+    registrations: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     facts: dict[UUID, dict[UUID, Fact]] = field(default_factory=dict)
     inserts: list[tuple[UUID, Row]] = field(default_factory=list)
     closes: list[tuple[int, int]] = field(default_factory=list)
@@ -86,10 +89,20 @@ class BatchWriter:
     versions: list[tuple[Any, ...]] = field(default_factory=list)
     entries: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def incident(self, entry: IncidentEntry, position: int) -> None:
-        self.incidents[entry.incident.id] = (entry, position)  # the last state wins
-        # ... while each version is kept: the incident as it stood at this position.
-        self.versions.append(_incident_args(entry, position))
+    def incident(self, entry: IncidentEntry, position: int, *, new: bool = False) -> None:
+        """Note an incident's state after the event at ``position``; ``new``: the event
+        created it (its row cannot exist yet: each event is applied once)."""
+        # Each version is kept: the incident as it stood at this position. The last one is
+        # also the incident's row (an incident changes only by events, each noted here).
+        args = _incident_args(entry, position)
+        self.versions.append(args)
+        self.incidents[entry.incident.id] = args  # the last state wins
+        if new:
+            self.new_incidents.add(entry.incident.id)
+
+    def registry(self, sql: str, args: tuple[Any, ...]) -> None:
+        """A place's or an actor's upsert, written (in order) before everything else."""
+        self.registrations.setdefault(sql, []).append(args)
 
     def entry(self, record: tuple[Any, ...]) -> None:
         """One row of ``log_entries`` (ENTRY_COLUMNS), for every event of the batch."""
@@ -120,11 +133,19 @@ class BatchWriter:
 
     async def flush(self, conn: Any) -> None:
         s = self.schema
+        for sql, rows in self.registrations.items():
+            await conn.executemany(sql.format(s=s), rows)
         if self.incidents:
-            await conn.executemany(
-                UPSERT_INCIDENT.format(s=s),
-                [_incident_args(e, p) for e, p in self.incidents.values()],
-            )
+            # New incidents by COPY, the others updated: an upsert per row was the costliest
+            # statement of a rebuild.
+            created = [a for i, a in self.incidents.items() if i in self.new_incidents]
+            changed = [a for i, a in self.incidents.items() if i not in self.new_incidents]
+            if created:
+                await conn.copy_records_to_table(
+                    "incidents", records=created, columns=VERSION_COLUMNS, schema_name=s
+                )
+            if changed:
+                await conn.executemany(UPSERT_INCIDENT.format(s=s), changed)
         if self.facts:
             await conn.execute(DELETE_FACTS.format(s=s), list(self.facts))
             records = [
