@@ -47,6 +47,8 @@ test: $(STAMP) ## Run the tests (starts a throwaway PostgreSQL unless DATABASE_U
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Benchmark vs raw PostgreSQL (SCALE=10k|100k|1m, comma list); bench/results.md
+	@scripts/ensure-wrk
+	@scripts/ensure-chromium
 	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 bench-smoke: $(STAMP) ## A tiny benchmark run that fails on any error (asserts nothing about speed)

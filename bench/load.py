@@ -30,6 +30,7 @@ import websockets
 
 from bench.attack import attack
 from bench.measure import latency
+from bench.postgraphile import body_for
 from bench.synthetic import SPAN, START, actor_slugs, place_slugs
 
 Spec = dict[str, Any]
@@ -330,24 +331,31 @@ async def _notify_round_trips(spec: Spec) -> list[Spec]:
 async def throughput(spec: Spec) -> Result:
     """req/s of the same small query with ``clients`` concurrent clients, against the
     Frontline server (GraphQL) and the bare Starlette app (same rows, no GraphQL)."""
-    targets = {"frontline": spec["url"] + "/graphql", "baseline": spec["bare_url"] + "/graphql"}
     slugs = place_slugs(spec["places"])
     body = json.dumps({"query": SMALL % slugs[7]})
+    # (URL, body) by target: Frontline in one process, the bare route, and where the run
+    # has them, Frontline with several workers and PostGraphile (its own query, same row).
+    targets = {"frontline": (spec["url"] + "/graphql", body),
+               "baseline": (spec["bare_url"] + "/graphql", body)}  # fmt: skip
+    if spec.get("workers_url"):
+        targets["workers"] = (spec["workers_url"] + "/graphql", body)
+    if spec.get("peer_url"):
+        targets["peer"] = (spec["peer_url"], body_for(slugs[7]))
     async with httpx.AsyncClient(timeout=30) as client:
-        for url in targets.values():  # both answer, and with the same row
-            response = await client.post(url, content=body, headers=_JSON)
+        for url, sent in targets.values():  # all answer, and with the same row
+            response = await client.post(url, content=sent, headers=_JSON)
             if response.status_code != 200 or response.json().get("errors"):
                 raise RuntimeError(f"{url}: {response.status_code} {response.text}")
     out: Result = {"tool": "wrk" if shutil.which("wrk") else "httpx"}
-    for name, url in targets.items():
-        runs = []
-        for _ in range(spec["runs"]):
+    for name in targets:
+        out[name] = []
+    for _ in range(spec["runs"]):  # interleaved: the machine's moods touch every target
+        for name, (url, sent) in targets.items():
             if shutil.which("wrk"):
-                rate = _wrk(url, body, spec["clients"], spec["seconds"])
+                rate = _wrk(url, sent, spec["clients"], spec["seconds"])
             else:
-                rate = await _httpx_rate(url, body, spec["clients"], spec["seconds"])
-            runs.append({"req_per_s": rate})
-        out[name] = runs
+                rate = await _httpx_rate(url, sent, spec["clients"], spec["seconds"])
+            out[name].append({"req_per_s": rate})
     return out
 
 
