@@ -92,14 +92,24 @@ class Unit:
         self.optimistic = optimistic
         # In the order first touched: the order their events are saved in.
         self.seen: dict[UUID, Aggregate | Created] = {}
+        # Read ahead of the commands that touch them (``preload``), not yet touched.
+        self.preloaded: dict[UUID, Aggregate] = {}
+
+    def preload(self, aggregates: dict[UUID, Aggregate]) -> None:
+        """Aggregates the batch will read, read at once: ``find`` takes them from here as
+        it would from the repository (they join ``seen``, and so the save order, only when
+        a command touches them)."""
+        self.preloaded.update(aggregates)
 
     def find(self, aggregate_id: UUID) -> Aggregate | None:
         found = self.seen.get(aggregate_id)
         if found is None:
-            try:
-                found = cast(Aggregate, self.repository.get(aggregate_id))
-            except AggregateNotFoundError:
-                return None
+            found = self.preloaded.pop(aggregate_id, None)
+            if found is None:
+                try:
+                    found = cast(Aggregate, self.repository.get(aggregate_id))
+                except AggregateNotFoundError:
+                    return None
             self.seen[aggregate_id] = found
         elif not isinstance(found, Aggregate):
             found = self.seen[aggregate_id] = built(found)

@@ -135,3 +135,89 @@ async def test_log_rejects_changes_to_recorded_events(
     assert error.value.sqlstate == "FL001"
     assert await positions(db_pool) == [1]
     assert await db_pool.fetchval("SELECT topic FROM frontline_events") == "test:Event"
+
+
+# ---------------------------------------------------------------- the batch write path (0012)
+
+BATCH = (
+    "SELECT * FROM public.es_insert_event_arrays($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])"
+)
+
+
+async def write_batch(
+    conn: Pool | Connection | PoolConnectionProxy[asyncpg.Record], n: int
+) -> list[int]:
+    """``n`` new events through Frontline's write function (frontline.event_store)."""
+    rows = await conn.fetch(
+        BATCH, [uuid4() for _ in range(n)], [1] * n, ["test:Event"] * n, [b"{}"] * n
+    )
+    return [row[0] for row in rows]
+
+
+async def test_the_write_function_gives_a_batch_the_next_positions_in_order(db_pool: Pool) -> None:
+    await append(db_pool, (uuid4(), 1))
+    before = await db_pool.fetchval("SELECT clock_timestamp()")
+
+    assert await write_batch(db_pool, 5) == [2, 3, 4, 5, 6]
+    assert await append(db_pool, (uuid4(), 1)) == [7]  # the row trigger carries on after it
+
+    rows = await db_pool.fetch("SELECT recorded_at FROM frontline_events ORDER BY notification_id")
+    times = [row["recorded_at"] for row in rows]
+    assert times == sorted(times)
+    assert before <= times[1]
+
+
+async def test_concurrent_batches_through_the_write_function_stay_gapless(db_pool: Pool) -> None:
+    got = await asyncio.gather(*(write_batch(db_pool, 3) for _ in range(12)))
+
+    assert await positions(db_pool) == list(range(1, 37))
+    assert sorted(p for batch in got for p in batch) == list(range(1, 37))
+    assert all(batch == list(range(batch[0], batch[0] + 3)) for batch in got)
+
+
+SUPPLIED = (
+    "INSERT INTO frontline_events"
+    " (originator_id, originator_version, topic, state, notification_id, recorded_at)"
+    " SELECT gen_random_uuid(), 1, 't', '', p, coalesce($2, clock_timestamp())"
+    " FROM unnest($1::bigint[]) AS p"
+)
+
+
+async def supply(db_pool: Pool, positions_: list[int], recorded_at: datetime | None = None) -> None:
+    """Rows that come with their positions, as the write function's are (its setting on)."""
+    async with db_pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('frontline.positions', 'assigned', true)")
+        await conn.execute(SUPPLIED, positions_, recorded_at)
+
+
+@pytest.mark.parametrize(
+    ("supplied", "recorded_at"),
+    [
+        ([3], None),  # a gap after position 1
+        ([2, 4], None),  # not consecutive
+        ([1], None),  # a position taken
+        ([2], datetime(2001, 1, 1, tzinfo=UTC)),  # a record time in the past
+        ([2], datetime(2999, 1, 1, tzinfo=UTC)),  # ... or in the future
+    ],
+)
+async def test_positions_and_record_times_a_writer_supplies_are_checked(
+    db_pool: Pool, supplied: list[int], recorded_at: datetime | None
+) -> None:
+    await append(db_pool, (uuid4(), 1))
+
+    with pytest.raises((asyncpg.CheckViolationError, asyncpg.UniqueViolationError)):
+        await supply(db_pool, supplied, recorded_at)
+
+    assert await positions(db_pool) == [1]
+    await supply(db_pool, [2, 3])  # the next ones, now: accepted
+    assert await positions(db_pool) == [1, 2, 3]
+
+
+async def test_supplied_positions_are_refused_while_another_writer_holds_the_lock(
+    db_pool: Pool,
+) -> None:
+    async with db_pool.acquire() as holder, holder.transaction():
+        await write_batch(holder, 1)  # holds the event store's lock until it commits
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            await supply(db_pool, [2])
+    assert await positions(db_pool) == [1]

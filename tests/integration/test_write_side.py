@@ -145,3 +145,37 @@ def test_a_batch_of_thousands_of_incidents_is_recorded_atomically(apps: list[Fro
     head = apps[0].head_position()
     receipts = apps[0].execute_batch([capture() for _ in range(2000)])
     assert [r.position for r in receipts] == list(range(head + 1, head + 2001))
+
+
+def test_a_batch_reads_the_incidents_it_corrects_at_once_and_saves_as_before(
+    apps: list[Frontline],
+) -> None:
+    app = apps[0]
+    first, second = app.execute(capture()), app.execute(capture())
+    reads_many: list[list[object]] = []
+    reads_one: list[object] = []
+    recorder = app.recorder
+    original_many, original_one = recorder.select_events_of, app.repository.get  # type: ignore[attr-defined]
+    recorder.select_events_of = lambda ids: reads_many.append(list(ids)) or original_many(ids)  # type: ignore[attr-defined]
+    app.repository.get = lambda i, **k: reads_one.append(i) or original_one(i, **k)  # type: ignore[method-assign]
+    more = Source(outlet="Second Wire")
+    receipts = app.execute_batch(
+        [
+            c.Corroborate(first.id, more),
+            capture(),
+            c.Corroborate(second.id, more),
+            c.Dispute(first.id, Source(outlet="Third Wire"), reason="doubts"),
+        ]
+    )
+    assert reads_many == [sorted([first.id, second.id])]
+    assert reads_one == []  # nothing read one at a time
+    # Saved by aggregate in the order commands first touched them, as without reading
+    # ahead: the first incident's two events, the new one, then the second incident's.
+    start = min(r.position for r in receipts if r.position is not None)
+    assert [r.position for r in receipts] == [start, start + 2, start + 3, start + 1]
+    assert [r.version for r in receipts] == [2, 1, 2, 3]
+    assert app.get_incident(first.id).version == 3
+    # The same batch, one command at a time, on a fresh application: the same incidents.
+    other = apps[1]
+    assert other.get_incident(first.id).version == 3
+    assert len(other.get_incident(first.id).corroborations) == 1
