@@ -80,11 +80,19 @@ async def attack(spec: Spec) -> dict[str, Any]:
         refusals = [await _timed(post, ATTACK) for _ in range(spec["runs"])]
         alone = await _bystander(post, place, spec["samples"])
         statuses: list[int] = []
+        dropped = 0
         stop = asyncio.Event()
 
         async def attacker() -> None:
+            nonlocal dropped
             while not stop.is_set():
-                statuses.append((await post(COSTLIEST_ADMITTED)).status_code)
+                try:
+                    statuses.append((await post(COSTLIEST_ADMITTED)).status_code)
+                except httpx.TransportError:
+                    # The request deadline (FRONTLINE_REQUEST_TIMEOUT_SECONDS) ended it while
+                    # its answer was being written: twenty of these at once on two cores
+                    # take longer than that at 100k (seen, and gone with a 60 s deadline).
+                    dropped += 1
 
         cpu, rss_start = _cpu_seconds(pid), _rss_mb(pid)
         attackers = [asyncio.create_task(attacker()) for _ in range(ATTACKERS)]
@@ -100,6 +108,7 @@ async def attack(spec: Spec) -> dict[str, Any]:
         "under_attack": under_attack,
         "attack_statuses": sorted(set(statuses)),
         "attack_completed": len(statuses),
+        "attack_dropped": dropped,
         "attack_cpu_s": attack_cpu,
         "rss_under_attack_mb": [rss_start, _rss_mb(pid)],
         "baseline_sql": await _baseline_sql(dsn, spec["runs"]),

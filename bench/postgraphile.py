@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +41,7 @@ from pathlib import Path
 import click
 import httpx
 
-from bench.processes import STARTUP_SECONDS, clean_env, free_port
+from bench.processes import clean_env, free_port, wait_ready
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 CLI = PEER_DIR / "node_modules" / ".bin" / "postgraphile"
@@ -129,16 +128,8 @@ def served_postgraphile(dsn: str, log: Path) -> Iterator[str]:
 def _wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     # A query, not a GET: /graphql answers GET with 405, and a query succeeds only once the
     # schema is introspected from the database, which proves the connection string works.
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        if process.poll() is not None:
-            raise click.ClickException(f"PostGraphile exited; see {log}")
-        try:
-            response = httpx.post(url, json={"query": "{ __typename }"}, timeout=5)
-            if response.status_code == 200 and "errors" not in response.json():
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise click.ClickException(f"PostGraphile not ready; see {log}")
-        time.sleep(0.2)
+    def answers() -> bool:
+        response = httpx.post(url, json={"query": "{ __typename }"}, timeout=5)
+        return response.status_code == 200 and "errors" not in response.json()
+
+    wait_ready(process, "PostGraphile", log, answers)

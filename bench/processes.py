@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,18 +60,28 @@ def served(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise click.ClickException(f"{argv} exited; see {log}")
-            try:
-                if httpx.get(url + ready, timeout=5).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise click.ClickException(f"{argv} not ready; see {log}")
-            time.sleep(0.2)
+        wait_ready(
+            process, str(argv), log, lambda: httpx.get(url + ready, timeout=5).status_code < 500
+        )
         yield url, process.pid
     finally:
         interrupt(process, timeout=20)
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes], name: str, log: Path, probe: Callable[[], bool]
+) -> None:
+    """Until ``probe`` says the server answers (a refused connection is a no); a
+    ClickException naming ``log`` if the process exits first or STARTUP_SECONDS pass."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise click.ClickException(f"{name} exited; see {log}")
+        try:
+            if probe():
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"{name} not ready; see {log}")
+        time.sleep(0.2)

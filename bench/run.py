@@ -560,7 +560,8 @@ def attack_rows(got: dict[str, Any], plan: Plan) -> list[Row]:
             under, pk, "asyncpg primary-key lookup", 1, "served, no 5xx", no_5xx,
             notes=f"alone: {alone['p50_ms']:.2f} / {alone['p99_ms']:.2f} ms; "
             f"{got['attack_completed']} attack queries completed (statuses "
-            f"{got['attack_statuses']}), {got['attack_cpu_s']:.1f} s of server CPU; RSS "
+            f"{got['attack_statuses']}), {got['attack_dropped']} cut off by the request "
+            f"deadline while answering, {got['attack_cpu_s']:.1f} s of server CPU; RSS "
             f"{got['rss_under_attack_mb'][0]:.0f} → {got['rss_under_attack_mb'][1]:.0f} MB"),
     ]  # fmt: skip
 
