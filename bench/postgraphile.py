@@ -130,6 +130,9 @@ def _wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path)
     # schema is introspected from the database, which proves the connection string works.
     def answers() -> bool:
         response = httpx.post(url, json={"query": "{ __typename }"}, timeout=5)
-        return response.status_code == 200 and "errors" not in response.json()
+        try:
+            return response.status_code == 200 and "errors" not in response.json()
+        except ValueError:  # not JSON yet (a proxy page, a half-started server)
+            return False
 
     wait_ready(process, "PostGraphile", log, answers)

@@ -504,6 +504,7 @@ def throughput_rows(
             served(argv, env, log.with_suffix(".workers.log"), "/healthz")
         )
         spec["workers_url"] = workers
+        _wait_for_workers(workers, WORKERS)
         peer_missing = None if ensure_installed() is not None else NO_NODE
         if peer_missing is None:
             spec["peer_url"] = stack.enter_context(
@@ -536,6 +537,23 @@ def throughput_rows(
     else:
         click.echo(f"  (no peer row: {peer_missing})")
     return rows
+
+
+def _wait_for_workers(url: str, count: int, seconds: float = 60.0) -> None:
+    """Until ``count`` distinct processes have answered /healthz (one answering is not all
+    of them up: wrk's connections could all land on the first)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while len(seen) < count:
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"only {len(seen)} of {count} workers answered at {url}")
+        # A new connection each time.
+        with (
+            contextlib.suppress(httpx.TransportError, ValueError, KeyError),
+            httpx.Client(timeout=5) as client,
+        ):
+            seen.add(client.get(url + "/healthz").json()["process"])
+        time.sleep(0.05)
 
 
 def attack_rows(got: dict[str, Any], plan: Plan) -> list[Row]:

@@ -134,9 +134,7 @@ class Frontline(Application[UUID]):
         """Read the incidents a batch corrects in one statement, where the recorder can
         (frontline.event_store); otherwise each is read when its command runs."""
         read_many = getattr(self.recorder, "select_events_of", None)
-        wanted = {
-            command.incident for command in commands if isinstance(command, Correction)
-        } - unit.seen.keys()
+        wanted = {command.incident for command in commands if isinstance(command, Correction)}
         if read_many is None or len(wanted) < 2:
             return
         aggregates: dict[UUID, Any] = {}

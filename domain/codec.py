@@ -39,7 +39,7 @@ class DataclassAsDict(Transcoding):
     """
 
     def __init__(self, cls: type[Any]) -> None:
-        if not hasattr(cls, "__dict__") or "__slots__" in vars(cls):
+        if any("__slots__" in vars(k) for k in cls.__mro__ if k is not object):
             raise TypeError(f"{cls.__name__}: restore fills an instance's __dict__ (no slots)")
         self.type = cls
         self.name = cls.__name__

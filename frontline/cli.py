@@ -130,7 +130,10 @@ def serve(
         verbose = bool(ctx.parent and ctx.parent.params.get("verbose"))
         sock = listening_socket(host or settings.host, port or settings.port)
         logger.info("serving on %s:%d", *sock.getsockname()[:2])
-        Workers(dsn, sock, count, verbose).run()
+        supervisor = Workers(dsn, sock, count, verbose=verbose, projector=settings.run_projector)
+        supervisor.run()
+        if supervisor.failed:
+            raise click.ClickException("a process kept failing at its start (log above)")
         return
     # The app gets the resolved DSN, so its lifespan doesn't start the embedded server again.
     app = create_server(replace(settings, database_url=dsn))

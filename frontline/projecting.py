@@ -40,8 +40,7 @@ class ProjectorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-        env |= {"DATABASE_URL": self.dsn, PARENT_ENV: str(os.getpid())}
+        env = child_env(self.dsn)
         # stdout/stderr inherited: its log lines go where the server's go.
         self.process = subprocess.Popen([sys.executable, "-m", "frontline", "project"], env=env)
 
@@ -57,6 +56,13 @@ class ProjectorProcess:
             logger.warning("projector did not stop in %.0f s; killing it", timeout)
             process.kill()
             process.wait()
+
+
+def child_env(dsn: str, **settings: str) -> dict[str, str]:
+    """The environment of a child of this process on ``dsn``: this one's, on the resolved
+    DSN (no embedded server to start again), knowing its parent, with ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    return env | {"DATABASE_URL": dsn, PARENT_ENV: str(os.getpid())} | settings
 
 
 def die_with_parent() -> int | None:

@@ -19,7 +19,6 @@ protocol class (frontline.http_server) is made per settings; passing the socket 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -28,12 +27,17 @@ import time
 from collections.abc import Sequence
 from typing import Final
 
-from frontline.projecting import PARENT_ENV, ProjectorProcess
+from frontline.projecting import ProjectorProcess, child_env
 
 logger = logging.getLogger(__name__)
 
-#: A worker that exits sooner than this after starting is not restarted at once (crash loop).
-RESTART_BACKOFF_SECONDS: Final = 1.0
+#: A worker (or the projector) that lived less than this failed at its start: the next
+#: start waits twice as long as the last (from 1 s, at most a minute), and after
+#: MAX_FAILED_STARTS such failures in a row `serve` gives up (a database that is down, a
+#: setting that is wrong) instead of restarting forever.
+SHORT_LIFE_SECONDS: Final = 10.0
+MAX_FAILED_STARTS: Final = 8
+PROJECTOR: Final = "projector"
 STOP_SECONDS: Final = 30.0
 BACKLOG: Final = 2048
 
@@ -51,15 +55,23 @@ def listening_socket(host: str, port: int) -> socket.socket:
 class Workers:
     """The worker processes of one `serve`, and the projector beside them."""
 
-    def __init__(self, dsn: str, sock: socket.socket, count: int, verbose: bool) -> None:
+    def __init__(
+        self, dsn: str, sock: socket.socket, count: int, *, verbose: bool, projector: bool
+    ) -> None:
         self.dsn = dsn
         self.sock = sock
         self.count = count
         self.verbose = verbose
         self.processes: list[subprocess.Popen[bytes] | None] = [None] * count
-        self.started: list[float] = [0.0] * count
-        self.projector = ProjectorProcess(dsn)
+        # By slot (a worker's index, or PROJECTOR): when it last started, its failed starts
+        # in a row, and when it is due to start again once it has exited.
+        self.started: dict[int | str, float] = {}
+        self.failures: dict[int | str, int] = {}
+        self.due: dict[int | str, float] = {}
+        # FRONTLINE_RUN_PROJECTOR=false: API processes only (another process projects).
+        self.projector = ProjectorProcess(dsn) if projector else None
         self.stopping = False
+        self.failed = False  # gave up on a process that kept failing at its start
 
     def argv(self) -> Sequence[str]:
         return [
@@ -68,14 +80,8 @@ class Workers:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-        return env | {
-            "DATABASE_URL": self.dsn,
-            PARENT_ENV: str(os.getpid()),
-            # The parent prepared the database and runs the one projector.
-            "FRONTLINE_RUN_PROJECTOR": "false",
-            "FRONTLINE_LOAD_SAMPLE": "false",
-        }
+        # The parent prepared the database and runs the one projector.
+        return child_env(self.dsn, FRONTLINE_RUN_PROJECTOR="false", FRONTLINE_LOAD_SAMPLE="false")
 
     def start(self, index: int) -> None:
         self.processes[index] = subprocess.Popen(  # noqa: S603 - our own command
@@ -87,7 +93,7 @@ class Workers:
         """Start everything, keep the workers running, and stop on SIGINT or SIGTERM."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
-        self.projector.start()
+        self._start_projector()
         for index in range(self.count):
             self.start(index)
         logger.info("serving with %d worker processes", self.count)
@@ -98,15 +104,41 @@ class Workers:
         finally:
             self.stop()
 
+    def _start_projector(self) -> None:
+        if self.projector is not None:
+            self.projector.start()
+            self.started[PROJECTOR] = time.monotonic()
+
     def _restart_exited(self) -> None:
         for index, process in enumerate(self.processes):
-            if self.stopping or process is None or process.poll() is None:
-                continue
-            if time.monotonic() - self.started[index] < RESTART_BACKOFF_SECONDS:
-                continue
-            logger.warning("worker %d exited with %s; starting another", process.pid,
-                           process.returncode)  # fmt: skip
-            self.start(index)
+            if process is not None and process.poll() is not None:
+                self._again(index, f"worker {process.pid}", process.returncode)
+        child = self.projector.process if self.projector is not None else None
+        if child is not None and child.poll() is not None:
+            self._again(PROJECTOR, "the projector", child.returncode)
+
+    def _again(self, slot: int | str, what: str, code: int | None) -> None:
+        """Start the exited process of ``slot`` again: at once after a long life, after a
+        doubling wait after a short one; give up (and stop serving) after too many."""
+        if self.stopping:
+            return
+        now = time.monotonic()
+        if slot not in self.due:  # just noticed
+            self.failures[slot] = _failures(self.started[slot], self.failures.get(slot, 0))
+            if self.failures[slot] >= MAX_FAILED_STARTS:
+                logger.error("%s failed %d times in a row at its start; stopping", what,
+                             self.failures[slot])  # fmt: skip
+                self.stopping = self.failed = True
+                return
+            wait = 0.0 if self.failures[slot] == 0 else min(60.0, 2.0 ** (self.failures[slot] - 1))
+            self.due[slot] = now + wait
+            logger.warning("%s exited with %s; starting another in %.0f s", what, code, wait)
+        if now >= self.due[slot]:
+            del self.due[slot]
+            if slot == PROJECTOR:
+                self._start_projector()
+            else:
+                self.start(int(slot))
 
     def _stop(self, _signum: int, _frame: object) -> None:
         self.stopping = True
@@ -124,5 +156,11 @@ class Workers:
                 logger.warning("worker %d did not stop; killing it", process.pid)
                 process.kill()
                 process.wait()
-        self.projector.stop()
+        if self.projector is not None:
+            self.projector.stop()
         self.sock.close()
+
+
+def _failures(started: float, so_far: int) -> int:
+    """Failed starts in a row, now that a process started at ``started`` has exited."""
+    return so_far + 1 if time.monotonic() - started < SHORT_LIFE_SECONDS else 0

@@ -5,22 +5,24 @@
 -- insert, against 7 ms for the same INSERT ... SELECT with the positions given (measured on
 -- one database): most of a batch's time in PostgreSQL, ~40 µs an event.
 --
--- es_insert_event_arrays (0010, Frontline's write path) now takes the same transaction-scoped
--- advisory lock once, reads the last position and record time once, and inserts row n of the
--- batch at last + n, all at one record time (greatest(clock_timestamp(), the last one), so
--- it never runs backwards). The lock is held until commit as before, so positions stay
--- gapless and committed in order.
+-- es_insert_event_arrays (0010, Frontline's write path) now takes the table's lock and then
+-- the same transaction-scoped advisory lock, in the order every other writer takes them (so
+-- none can deadlock with it), reads the last position and record time once, and inserts row
+-- n of the batch at last + n, all at one record time (greatest(clock_timestamp(), the last
+-- one), so it never runs backwards). The locks are held until commit as before, so positions
+-- stay gapless and committed in order.
 --
 -- The row trigger still assigns every other insert's positions (eventsourcing's own paths, a
 -- psql session), overwriting any a writer supplies, as before. It stands aside only for rows
 -- that come with positions while the transaction-local setting frontline.positions is
 -- 'assigned', which the function sets around its insert. Those rows are checked once per
--- statement instead (frontline_events_check_positions, with
--- the statement's rows as a transition table): the lock is held by this transaction; the
--- positions are consecutive, follow the log's last one without a gap, and nothing lies beyond
--- them; record time does not run backwards and (outside an import) is the time of the
--- insert. A writer that gets any of it wrong is refused, so the guarantees stay the
--- database's, not the writer's.
+-- statement instead (frontline_events_check_positions, with the statement's rows as a
+-- transition table): the lock is held by this transaction; the positions are consecutive,
+-- follow the log's last one without a gap, and nothing lies beyond them; record time does
+-- not run backwards and is the time of the insert; and none are supplied during a restore
+-- (0006's import, whose record times the row trigger checks). A writer that gets any of it
+-- wrong is refused, so the guarantees stay the database's, not the writer's. Inserts
+-- without the setting skip the check at once.
 
 DROP TRIGGER frontline_events_assign_position ON public.frontline_events;
 CREATE TRIGGER frontline_events_assign_position
@@ -40,6 +42,15 @@ DECLARE
     before_id bigint;
     before_at timestamptz;
 BEGIN
+    -- Without the setting, the row trigger assigned every position and record time itself.
+    IF current_setting('frontline.positions', true) IS DISTINCT FROM 'assigned' THEN
+        RETURN NULL;
+    END IF;
+    -- A restore (0006) goes through the row trigger, which checks its record times.
+    IF current_setting('frontline.import', true) = 'on' THEN
+        RAISE EXCEPTION 'positions are not supplied while importing a log'
+            USING ERRCODE = 'check_violation';
+    END IF;
     SELECT min(i.notification_id), max(i.notification_id), count(*)
       INTO first_id, last_id, inserted_rows
       FROM inserted AS i;
@@ -77,10 +88,9 @@ BEGIN
         RAISE EXCEPTION 'record time may not run backwards with position'
             USING ERRCODE = 'check_violation';
     END IF;
-    -- Record time is the database's: outside an import (0006, whose rows the row trigger
-    -- checked), it lies between this statement's start and now (or the last record time,
-    -- should the clock have stepped back).
-    IF coalesce(current_setting('frontline.import', true), '') <> 'on' AND EXISTS (
+    -- Record time is the database's: between this statement's start and now (or the last
+    -- record time, should the clock have stepped back).
+    IF EXISTS (
         SELECT 1 FROM inserted AS i
          WHERE i.recorded_at < statement_timestamp()
             OR i.recorded_at > greatest(clock_timestamp(), before_at)
@@ -104,20 +114,27 @@ LANGUAGE plpgsql AS $BODY$
 DECLARE
     last_id bigint;
     last_at timestamptz;
+    now_at timestamptz;
 BEGIN
     SET LOCAL lock_timeout = '5s';
+    -- The table's lock first, then the writers' lock: the order every other writer takes
+    -- them in (the insert's own ROW EXCLUSIVE, a restore's and eventsourcing's EXCLUSIVE,
+    -- then the row trigger's advisory lock), so that no two can wait on each other.
+    LOCK TABLE public.frontline_events IN ROW EXCLUSIVE MODE;
     PERFORM pg_advisory_xact_lock('public.frontline_events'::regclass::oid::bigint);
     SELECT e.notification_id, e.recorded_at INTO last_id, last_at
       FROM public.frontline_events AS e
      ORDER BY e.notification_id DESC
      LIMIT 1;
+    -- One record time for the batch (a clock stepping back mid-batch changes nothing).
+    now_at := greatest(clock_timestamp(), last_at);
     NOTIFY frontline_events;
     PERFORM set_config('frontline.positions', 'assigned', true);
     RETURN QUERY
     INSERT INTO public.frontline_events AS t
            (originator_id, originator_version, topic, state, notification_id, recorded_at)
     SELECT u.originator_id, u.originator_version, u.topic, u.state,
-           coalesce(last_id, 0) + u.n, greatest(clock_timestamp(), last_at)
+           coalesce(last_id, 0) + u.n, now_at
       FROM unnest(ids, versions, topics, states)
            WITH ORDINALITY AS u (originator_id, originator_version, topic, state, n)
      ORDER BY u.n

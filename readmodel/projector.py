@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final
 
 import asyncpg
@@ -86,28 +85,11 @@ async def catch_up(
     """Project until the log has nothing new; returns how many events were applied."""
     total = 0
     memory = Memory() if memory is None else memory
-    with collection_paused():
-        while applied := await project_batch(conn, schema, limit, memory):
-            total += applied
-            if progress is not None:
-                progress(applied, await projected_position(conn, schema))
+    while applied := await project_batch(conn, schema, limit, memory):
+        total += applied
+        if progress is not None:
+            progress(applied, await projected_position(conn, schema))
     return total
-
-
-@contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
-    """No cyclic garbage collection while catching up. Projecting allocates millions of
-    small objects and keeps many (``Memory``), so the collector kept scanning them all:
-    a quarter of a rebuild's CPU at 10,000 events, more the more ``Memory`` holds. A
-    rebuild's batches leave no cycles behind (``gc.collect()`` after one found none);
-    reference counting frees everything else as before. Restored even on error."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 async def projected_position(conn: Any, schema: str = LIVE_SCHEMA) -> int:

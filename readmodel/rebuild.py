@@ -9,7 +9,10 @@ never a mix.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
+from collections.abc import Iterator
 from typing import Any, Final
 
 from readmodel.projector import LIVE_SCHEMA, Progress, catch_up
@@ -62,7 +65,8 @@ async def rebuild(conn: Any, *, progress: Progress | None = None, limit: int = 1
     # schema, which the next rebuild drops anyway. The swap below commits durably.
     await conn.execute("SET synchronous_commit TO off")
     try:
-        replayed = await catch_up(conn, SCRATCH_SCHEMA, limit=limit, progress=progress)
+        with collection_paused():
+            replayed = await catch_up(conn, SCRATCH_SCHEMA, limit=limit, progress=progress)
     finally:
         await conn.execute("RESET synchronous_commit")
     # Fresh tables have no planner statistics until autovacuum gets to them; without them the
@@ -77,6 +81,24 @@ async def rebuild(conn: Any, *, progress: Progress | None = None, limit: int = 1
         await conn.execute(f"ALTER SCHEMA {SCRATCH_SCHEMA} RENAME TO {LIVE_SCHEMA}")
         await conn.execute(f"DROP SCHEMA {RETIRED_SCHEMA} CASCADE")
     return replayed
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a rebuild replays the log. Projecting allocates
+    millions of small objects and keeps many (``Memory``), so the collector kept scanning
+    them all: a quarter of a rebuild's CPU at 10,000 events, more the more ``Memory`` holds.
+    A rebuild's batches leave no cycles behind (``gc.collect()`` after a 10,000-event one
+    found none), so reference counting frees everything as before; and a rebuild ends. Not
+    the live projector: it runs for as long as the server, beside other code. Restored even
+    on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def analyze(conn: Any, schema: str) -> None:

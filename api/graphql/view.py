@@ -293,7 +293,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             return None
         schema = self.schema
         prepared = schema.prepared.get(query, name) if isinstance(schema, PreparingSchema) else None
-        if prepared is None or prepared.type not in PREPARABLE:
+        if prepared is None:
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
@@ -396,7 +396,7 @@ def _plain_post(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value
-        elif name == b"accept" and b"text/event-stream" in value:
+        elif name == b"accept" and b"text/event-stream" in value.lower():
             return False
     return content_type.partition(b";")[0].strip().lower() == b"application/json"
 

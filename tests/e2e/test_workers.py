@@ -50,13 +50,14 @@ def served(
 
 
 def health_by_process(server: Server, tries: int = 200) -> dict[int, dict[str, Any]]:
-    """/healthz over new connections, by the pid that answered."""
+    """/healthz over new connections, by the pid that answered: until both workers have
+    (or ``tries`` connections)."""
     seen: dict[int, dict[str, Any]] = {}
     for _ in range(tries):
         with httpx.Client(timeout=5) as client:  # a new connection each time
             body = client.get(f"{server.url}/healthz").json()
         seen[body["process"]] = body
-        if len(seen) == 2 and tries > 20:
+        if len(seen) == 2:
             break
     return seen
 

@@ -221,3 +221,15 @@ async def test_supplied_positions_are_refused_while_another_writer_holds_the_loc
         with pytest.raises(asyncpg.LockNotAvailableError):
             await supply(db_pool, [2])
     assert await positions(db_pool) == [1]
+
+
+async def test_positions_are_not_supplied_during_an_import(db_pool: Pool) -> None:
+    await append(db_pool, (uuid4(), 1))
+
+    # A restore's record times are checked by the row trigger (0006); not on this path.
+    with pytest.raises(asyncpg.CheckViolationError, match="importing"):
+        async with db_pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT set_config('frontline.import', 'on', true)")
+            await conn.execute("SELECT set_config('frontline.positions', 'assigned', true)")
+            await conn.execute(SUPPLIED, [2], datetime(2999, 1, 1, tzinfo=UTC))
+    assert await positions(db_pool) == [1]

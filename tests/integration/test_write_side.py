@@ -175,7 +175,7 @@ def test_a_batch_reads_the_incidents_it_corrects_at_once_and_saves_as_before(
     assert [r.position for r in receipts] == [start, start + 2, start + 3, start + 1]
     assert [r.version for r in receipts] == [2, 1, 2, 3]
     assert app.get_incident(first.id).version == 3
-    # The same batch, one command at a time, on a fresh application: the same incidents.
+    # Another application (another process) reads the incidents back as recorded.
     other = apps[1]
     assert other.get_incident(first.id).version == 3
     assert len(other.get_incident(first.id).corroborations) == 1

@@ -13,11 +13,18 @@ from importlib.metadata import version
 
 from eventsourcing import persistence as es_persistence
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from graphql import execute
 from graphql.execution import executor as graphql_executor
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.extensions import MaskErrors, ValidationCache
+from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.schema._graphql_core import execution_context_class_kwargs
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, Schema
 from strawberry.subscriptions.protocols.graphql_transport_ws import handlers
+from strawberry.types.execution import ExecutionContext
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
 
 from api.graphql.patches.graphql_core import fresh_subfield_memo
 from api.graphql.patches.strawberry import FastErrorCheck
@@ -130,3 +137,21 @@ def test_a_created_event_built_without_its_aggregate_is_the_librarys_own() -> No
     assert {k: v for k, v in vars(ours).items() if k not in timed} == {
         k: v for k, v in vars(theirs).items() if k not in timed
     }
+
+
+def test_strawberry_keeps_what_the_prepared_path_calls() -> None:
+    """api.graphql.prepared runs graphql-core's execute as Strawberry's Schema.execute does,
+    with Strawberry's helpers: each still there, shaped as it was."""
+    assert set(DEFAULT_ALLOWED_OPERATION_TYPES) == set(OperationType)
+    assert execution_context_class_kwargs(None) == {}
+    assert list(execution_context_class_kwargs(object).values()) == [object]  # type: ignore[arg-type]
+    assert parameters(BaseSchema._process_errors) == ["self", "errors", "execution_context"]
+    assert parameters(get_operation_type) == ["graphql_document", "operation_name"]
+    assert parameters(Schema.execute)[1:] == [
+        "query", "variable_values", "context_value", "root_value", "operation_name",
+        "allowed_operation_types", "operation_extensions",
+    ]  # fmt: skip
+    assert {"executor_class", "is_awaitable", "operation_name"} <= set(parameters(execute))
+    assert callable(SchemaExtension._implements_resolve)
+    assert isinstance(ExecutionContext.operation_name, property)
+    assert parameters(MaskErrors._process_errors) == ["self", "errors"]

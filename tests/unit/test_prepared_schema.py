@@ -10,8 +10,15 @@ import asyncio
 from typing import Any
 
 import pytest
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
-from api.graphql.prepared import Prepared, PreparedOperations, PreparingSchema
+from api.graphql.prepared import (
+    PREPARED_TEXT_MAX,
+    Prepared,
+    PreparedOperations,
+    PreparingSchema,
+)
 from api.graphql.schema import build_schema
 
 
@@ -54,7 +61,8 @@ def test_a_text_that_ran_is_answered_after_without_strawberrys_path(
     [
         "{ nosuchfield }",  # invalid
         "{ __typename ",  # a syntax error
-        "{ " + " ".join(f"a{i}: __typename" for i in range(5_000)) + " }",  # over the aliases
+        "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }",  # over the aliases
+        "{ " + " ".join(f"a{i}: __typename" for i in range(5_000)) + " }",  # over the tokens
     ],
 )
 def test_a_refused_text_is_never_remembered(schema: Counting, query: str) -> None:
@@ -82,7 +90,7 @@ def test_operation_names_are_remembered_apart(schema: Counting) -> None:
 
 def test_the_cache_keeps_at_most_its_capacity_most_recent_first() -> None:
     cache = PreparedOperations(capacity=2)
-    entry = Prepared(document=object(), type=object())  # type: ignore[arg-type]
+    entry = Prepared(document=object(), type=object(), operation_name=None)  # type: ignore[arg-type]
     cache.remember("a", None, entry)
     cache.remember("b", None, entry)
     assert cache.get("a", None) is entry  # "a" is now the most recent
@@ -91,3 +99,29 @@ def test_the_cache_keeps_at_most_its_capacity_most_recent_first() -> None:
     assert cache.get("b", None) is None
     assert cache.get("a", None) is entry
     assert cache.get("c", None) is entry
+
+
+def test_a_remembered_text_of_a_type_the_caller_does_not_allow_takes_strawberrys_path(
+    schema: Counting,
+) -> None:
+    mutation = "mutation { __typename }"
+    assert run(schema, mutation).errors is None
+    assert len(schema.prepared) == 1
+    runs = schema.strawberry_runs
+    with pytest.raises(InvalidOperationTypeError):  # as over GET: queries only
+        run(schema, mutation, allowed_operation_types={OperationType.QUERY})
+    assert schema.strawberry_runs == runs + 1
+
+
+def test_a_long_text_is_not_remembered(schema: Counting) -> None:
+    text = "{ __typename }" + " " * PREPARED_TEXT_MAX
+    assert run(schema, text).errors is None
+    assert len(schema.prepared) == 0
+
+
+def test_an_unnamed_operation_keeps_the_name_strawberry_resolved(schema: Counting) -> None:
+    run(schema, "query Only { __typename }")
+    prepared = schema.prepared.get("query Only { __typename }", None)
+    assert prepared is not None
+    assert prepared.operation_name == "Only"
+    assert run(schema, "query Only { __typename }").data == {"__typename": "Query"}
