@@ -39,7 +39,7 @@ def _answer(server: Server, query: str, variables: dict[str, Any] | None, key: s
     return response.status_code, response.headers["content-type"], response.json()
 
 
-@pytest.mark.parametrize(("n", "case"), enumerate(CASES))
+@pytest.mark.parametrize(("n", "case"), list(enumerate(CASES)))
 def test_a_text_is_answered_the_same_the_first_time_and_after(
     server: Server, n: int, case: tuple[str, dict[str, Any] | None, str | None]
 ) -> None:
