@@ -227,9 +227,12 @@ async def test_positions_are_not_supplied_during_an_import(db_pool: Pool) -> Non
     await append(db_pool, (uuid4(), 1))
 
     # A restore's record times are checked by the row trigger (0006); not on this path.
-    with pytest.raises(asyncpg.CheckViolationError, match="importing"):
+    async def supply_while_importing() -> None:
         async with db_pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT set_config('frontline.import', 'on', true)")
             await conn.execute("SELECT set_config('frontline.positions', 'assigned', true)")
             await conn.execute(SUPPLIED, [2], datetime(2999, 1, 1, tzinfo=UTC))
+
+    with pytest.raises(asyncpg.CheckViolationError, match="importing"):
+        await supply_while_importing()
     assert await positions(db_pool) == [1]
