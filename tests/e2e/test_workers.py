@@ -202,3 +202,65 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def _projector_of(parent: int) -> int | None:
+    """The `frontline project` child of ``parent``, if it has one."""
+    for pid in children(parent):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"project" in argv:
+            return pid
+    return None
+
+
+def test_a_killed_projector_is_replaced(served: tuple[Server, Spawned]) -> None:
+    server, spawned = served
+    victim = _projector_of(spawned.process.pid)
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + WAIT
+    replacement = None
+    while time.monotonic() < deadline:
+        spawned.check_running()
+        replacement = _projector_of(spawned.process.pid)
+        if replacement not in (None, victim):
+            break
+        time.sleep(0.2)
+    assert replacement not in (None, victim)
+    # It projects: a write made now is read back fresh (STALE if nothing projected it).
+    slug = f"p-{uuid4().hex[:8]}"
+    written = httpx.post(
+        server.graphql,
+        json={
+            "query": "mutation ($a: RegisterActorInput!) { registerActor(input: $a) { position } }",
+            "variables": {"a": {"slug": slug, "name": slug, "kind": "ARMED_GROUP"}},
+        },
+        headers=server.headers(server.writer_key),
+        timeout=15,
+    ).json()
+    position = written["data"]["registerActor"]["position"]
+    query = (
+        f'{{ fresh(position: {position}, timeoutMs: 10000) {{ actor(ref: "{slug}") {{ slug }} }} }}'
+    )
+    body = httpx.post(server.graphql, json={"query": query}, timeout=15).json()
+    assert body == {"data": {"fresh": {"actor": {"slug": slug}}}}
+
+
+def test_workers_without_a_projector_when_told_so(postgres_dsn: str, tmp_path: Path) -> None:
+    with temporary_database(postgres_dsn, prefix="e2e", migrated=True) as dsn:
+        env = serve_env(
+            DATABASE_URL=dsn,
+            FRONTLINE_LOAD_SAMPLE="false",
+            FRONTLINE_WORKERS="2",
+            FRONTLINE_RUN_PROJECTOR="false",
+        )
+        with spawn_serve(env, tmp_path / "serve.log") as spawned:
+            deadline = time.monotonic() + WAIT
+            while len(children(spawned.process.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # a projector, were one started, would be there by now
+            assert len(children(spawned.process.pid)) == 2
+            assert _projector_of(spawned.process.pid) is None
