@@ -33,9 +33,7 @@ def _default(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return vars(value)  # frozen dataclasses without slots: the fields, nothing else
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return _as_fields(value)  # a dataclass as its fields, as ``dumps`` writes it
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)

@@ -159,6 +159,16 @@ class PreparingSchema(FrontlineSchema):
                 )
             finally:
                 _SENT.reset(token)
+        return await self.execute_prepared(prepared, variable_values, context_value, root_value)
+
+    async def execute_prepared(
+        self,
+        prepared: Prepared,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any = None,
+    ) -> ExecutionResult:
+        """Run a remembered document straight through graphql-core (see the module)."""
         try:
             result = await await_maybe(
                 graphql_execute(

@@ -40,7 +40,7 @@ from api.graphql.over_http import (
     is_request_error,
     wants_graphql_response,
 )
-from api.graphql.prepared import PREPARABLE, PreparingSchema
+from api.graphql.prepared import PreparingSchema
 from api.live.fanout import operation_names, operation_type, plan
 from api.middleware import TIMEOUT
 from readmodel.connections import DATABASE_DOWN
@@ -292,12 +292,14 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         if not isinstance(name, str | None):
             return None
         schema = self.schema
-        prepared = schema.prepared.get(query, name) if isinstance(schema, PreparingSchema) else None
+        if not isinstance(schema, PreparingSchema):
+            return None
+        prepared = schema.prepared.get(query, name)
         if prepared is None:
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
-        result = await schema.execute(query, variables, context, None, name, PREPARABLE)
+        result = await schema.execute_prepared(prepared, variables, context)
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def execute_single(
