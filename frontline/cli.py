@@ -55,6 +55,8 @@ from readmodel.rebuild import rebuild_if_outdated
 logger = logging.getLogger("frontline")
 T = TypeVar("T")
 
+#: The most API processes `serve --workers` / FRONTLINE_WORKERS starts.
+MAX_WORKERS: Final = 64
 #: Session advisory lock key held while checking for and loading the sample ("FRONTSMP").
 SAMPLE_LOCK_KEY: Final = 0x46524F4E54534D50
 
@@ -96,7 +98,7 @@ def main(*, verbose: bool) -> None:
 @click.option("--port", type=int, help="Port to bind (default: FRONTLINE_PORT or 8000).")
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, MAX_WORKERS),
     help="API processes on the one port (default: FRONTLINE_WORKERS or 1); one projector.",
 )
 @click.option("--fd", type=int, hidden=True, help="Serve on this inherited socket (a worker).")
@@ -111,6 +113,9 @@ def serve(
     import uvicorn  # noqa: PLC0415 — only this command needs it
 
     settings = load_settings()
+    count = workers or settings.workers
+    if not 1 <= count <= MAX_WORKERS:  # before anything starts: the embedded server, a migration
+        raise click.UsageError(f"FRONTLINE_WORKERS must be 1 to {MAX_WORKERS}, not {count}")
     if fd is not None:  # a worker of `serve --workers`: the parent prepared everything
         parent = die_with_parent()
         if parent is not None:
@@ -123,9 +128,6 @@ def serve(
         return
     dsn = resolve_dsn(settings)
     asyncio.run(_prepare(dsn, load_sample=settings.load_sample))
-    count = workers or settings.workers
-    if count < 1:
-        raise click.UsageError(f"FRONTLINE_WORKERS must be 1 or more, not {count}")
     if count > 1:
         verbose = bool(ctx.parent and ctx.parent.params.get("verbose"))
         sock = listening_socket(host or settings.host, port or settings.port)

@@ -21,6 +21,7 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.support.cli import run_frontline
 from tests.support.databases import temporary_database
 from tests.support.sample_server import Server, _create_keys, _wait_until_projected
 from tests.support.serving import Spawned, serve_env, spawn_serve
@@ -264,3 +265,16 @@ def test_workers_without_a_projector_when_told_so(postgres_dsn: str, tmp_path: P
             time.sleep(1.0)  # a projector, were one started, would be there by now
             assert len(children(spawned.process.pid)) == 2
             assert _projector_of(spawned.process.pid) is None
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "65"])
+def test_a_worker_count_out_of_range_is_refused_before_anything_starts(
+    workers: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    done = run_frontline(
+        "serve", FRONTLINE_WORKERS=workers, FRONTLINE_DATA_DIR=str(data), timeout=60
+    )
+    assert done.returncode == 2
+    assert f"FRONTLINE_WORKERS must be 1 to 64, not {workers}" in done.stderr
+    assert not data.exists()  # no embedded server was made
