@@ -1,5 +1,7 @@
-"""The raw baseline for small-query throughput: a bare Starlette route that answers the same
-row as Frontline's ``place(ref:)`` query straight from asyncpg, with no GraphQL in between.
+"""The raw baselines over HTTP: a bare Starlette route that answers the same row as Frontline's
+``place(ref:)`` query straight from asyncpg, with no GraphQL in between (small-query
+throughput), and one that does nothing but the one-row INSERT of the mutation baseline
+(``/insert``: what the HTTP round trip alone adds to a write, from the same client).
 
 `python -m bench.bare DSN PORT` serves it with the same uvicorn settings as `frontline serve`
 (``frontline.http_server.uvicorn_options``: uvloop, httptools with bounded heads, the limits), with
@@ -17,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
+from uuid import uuid4
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,11 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bench.load import INSERT_ROW
 from frontline.config import load_settings
 from frontline.database import create_pool
 from frontline.http_server import uvicorn_options
 
 SELECT_PLACE = "SELECT slug, name, kind, latitude, longitude FROM rm.places WHERE slug = $1"
+STATE = bytes(300)  # the size of a recorded capture's state, as bench.load's baseline
 _REF = re.compile(r'ref:\s*"([^"]+)"')
 
 
@@ -50,7 +55,14 @@ def create_app(dsn: str) -> Starlette:
         row = None if found is None else await pool.fetchrow(SELECT_PLACE, found.group(1))
         return JSONResponse({"data": {"place": None if row is None else dict(row)}})
 
-    return Starlette(routes=[Route("/graphql", place, methods=["POST"])], lifespan=lifespan)
+    async def insert(request: Request) -> JSONResponse:
+        json.loads(await request.body())  # read like a GraphQL endpoint, then write one row
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(INSERT_ROW, uuid4(), "bench:Recorded", STATE)
+        return JSONResponse({"data": {"inserted": True}})
+
+    routes = [Route("/graphql", place, methods=["POST"]), Route("/insert", insert, methods=["POST"])]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def main() -> None:

@@ -182,7 +182,16 @@ async def mutation(spec: Spec) -> Result:
         baseline = await _runs(spec["runs"], spec["samples"], insert)
     finally:
         await conn.close()
-    return {"frontline": frontline, "baseline": baseline}
+    out: Result = {"frontline": frontline, "baseline": baseline}
+    if spec.get("bare_url"):  # the same INSERT behind a bare route, from the same client
+        async with httpx.AsyncClient(base_url=spec["bare_url"], timeout=30) as client:
+
+            async def bare_insert(i: int) -> None:
+                response = await client.post("/insert", json={"variables": variables(i)})
+                response.raise_for_status()
+
+            out["bare_http"] = await _runs(spec["runs"], spec["samples"], bare_insert)
+    return out
 
 
 # ---------------------------------------------------------------- subscriptions
