@@ -61,7 +61,10 @@ def create_app(dsn: str) -> Starlette:
             await conn.execute(INSERT_ROW, uuid4(), "bench:Recorded", STATE)
         return JSONResponse({"data": {"inserted": True}})
 
-    routes = [Route("/graphql", place, methods=["POST"]), Route("/insert", insert, methods=["POST"])]
+    routes = [
+        Route("/graphql", place, methods=["POST"]),
+        Route("/insert", insert, methods=["POST"]),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
 
 
