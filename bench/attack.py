@@ -123,11 +123,16 @@ async def _timed(post: Any, query: str) -> float:
 
 
 async def _bystander(post: Any, place: str, samples: int) -> dict[str, Any]:
+    """Latency of ``samples`` sequential bystander queries, and the statuses of those not
+    answered 200 (a 503 TIMEOUT is the figure's "no", not the benchmark's failure)."""
+    refused: list[int] = []
+
     async def ask(_: int) -> None:
         response = await post(BYSTANDER % place)
-        response.raise_for_status()
+        if response.status_code != 200:
+            refused.append(response.status_code)
 
-    return asdict(await latency(ask, samples))
+    return asdict(await latency(ask, samples)) | {"refused": refused}
 
 
 async def _baseline_sql(dsn: str, runs: int) -> list[float]:

@@ -569,7 +569,8 @@ def attack_rows(got: dict[str, Any], plan: Plan) -> list[Row]:
     pk = {k: got["baseline_pk"][k] for k in lat}
     under = {k: got["under_attack"][k] for k in lat}
     alone = {k: got["alone"][k] for k in lat}
-    no_5xx = all(status < 500 for status in got["attack_statuses"])
+    refused = got["under_attack"].get("refused", [])
+    no_5xx = all(status < 500 for status in [*got["attack_statuses"], *refused])
     return [
         Row("costliest query the cost limit admits (cost 40,302 of 50,000)", "ms",
             {"wall_ms": single["wall_ms"]}, sql,
@@ -581,9 +582,11 @@ def attack_rows(got: dict[str, Any], plan: Plan) -> list[Row]:
         Row(f"bystander controlAt while {ATTACKERS} costliest queries run", "ms p50 / p99",
             under, pk, "asyncpg primary-key lookup", 1, "served, no 5xx", no_5xx,
             notes=f"alone: {alone['p50_ms']:.2f} / {alone['p99_ms']:.2f} ms; "
-            f"{got['attack_completed']} attack queries completed (statuses "
-            f"{got['attack_statuses']}), {got['attack_dropped']} cut off by the request "
-            f"deadline while answering, {got['attack_cpu_s']:.1f} s of server CPU; RSS "
+            f"bystander queries not answered 200: {len(refused)} of {plan.samples} "
+            f"(statuses {sorted(set(refused))}); {got['attack_completed']} attack queries "
+            f"completed (statuses {got['attack_statuses']}), {got['attack_dropped']} cut off "
+            f"by the request deadline while answering, {got['attack_cpu_s']:.1f} s of server "
+            "CPU; RSS "
             f"{got['rss_under_attack_mb'][0]:.0f} → {got['rss_under_attack_mb'][1]:.0f} MB"),
     ]  # fmt: skip
 
