@@ -17,10 +17,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from api.access import ReadGate, request_principal
+from api.access import ReadGate, refusal, request_principal
 from api.graphql.imports import DatasetImporter
 from api.graphql.over_http import GraphQLMedia
 from api.graphql.view import FrontlineGraphQL
@@ -29,8 +29,10 @@ from api.live.broadcast import Broadcaster
 from api.live.fanout import Fanout
 from api.map.page import routes as map_routes
 from api.map.picture import map_svg
+from api.metrics import CONTENT_TYPE, Metrics
 from api.middleware import RequestDeadline, SocketMessageRate, StandardHeaders
 from api.playground import routes as playground_routes
+from api.replicas import ReadPools
 from api.sockets import SocketCount
 from domain.application import Frontline
 from readmodel.connections import DATABASE_DOWN, Pool
@@ -64,6 +66,8 @@ class ApiSettings(Protocol):
     def max_operations_per_socket(self) -> int: ...
     @property
     def max_response_bytes(self) -> int: ...
+    @property
+    def ready_max_lag_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,10 @@ class Resources:
     health_pool: Pool
     # Importers of datasets' files by name, for the admin's importAcled (api.graphql.imports).
     importers: Mapping[str, DatasetImporter] = field(default_factory=dict)
+    # This process's counters and gauges, for GET /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
+    # Where HTTP queries read from: streaming replicas, else the primary (api.replicas).
+    reads: ReadPools | None = None
 
 
 class State(TypedDict):
@@ -105,6 +113,9 @@ def create_app(settings: ApiSettings, graphql: FrontlineGraphQL, lifespan: Lifes
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             *playground_routes(GraphQLMedia(ReadGate(graphql))),
             Route("/map.svg", map_svg, methods=["GET"]),
             *map_routes(settings.tile_url),
@@ -159,6 +170,7 @@ async def healthz(request: Request) -> JSONResponse:
     if not detailed:
         return JSONResponse({"status": "ok"})
     subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
+    figures = await found.metrics.figures(pool)  # read at most once a second
     return JSONResponse(
         {
             "status": "ok",
@@ -169,6 +181,43 @@ async def healthz(request: Request) -> JSONResponse:
             "lag": int(position) - int(projected),
             # Which process answered: `serve --workers N` runs several on one port.
             "process": os.getpid(),
+            # Which one holds the projector's lock ("frontline-projector host:pid"), if any.
+            "projector": None if figures is None else figures.leader,
             "subscriptions": subscriptions,
+            # Streaming replicas HTTP queries read from, and whether each is usable now.
+            "replicas": [] if found.reads is None else found.reads.stats(),
         }
     )
+
+
+async def livez(_request: Request) -> JSONResponse:
+    """200 while this process answers; it reads nothing (api.metrics)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """200 while PostgreSQL answers and the projection is at most
+    FRONTLINE_READY_MAX_LAG_SECONDS behind; 503 with the reason otherwise (api.metrics)."""
+    found = resources(request)
+    figures = await found.metrics.figures(found.health_pool)
+    if figures is None:
+        return JSONResponse({"status": "unavailable", "reason": "database"}, 503)
+    limit = found.settings.ready_max_lag_seconds
+    if figures.lag_seconds > limit:
+        reason = f"projection {figures.lag_seconds:.0f} s behind (at most {limit:g})"
+        return JSONResponse({"status": "unavailable", "reason": reason, "lag": figures.lag}, 503)
+    return JSONResponse({"status": "ok", "lag": figures.lag})
+
+
+async def metrics(request: Request) -> Response:
+    """This process's metrics in Prometheus' text format (api.metrics). With closed reads,
+    only for a key."""
+    found = resources(request)
+    if not found.settings.open_reads:
+        try:
+            principal = await request_principal(request, found.health_pool)
+        except _HEALTH_FAILURES:
+            principal = None
+        if principal is None:
+            return refusal(401, "UNAUTHENTICATED", "an API key is required for /metrics")
+    return Response(await found.metrics.render(found), media_type=CONTENT_TYPE)

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from contextlib import suppress
+from contextvars import ContextVar
 from typing import Final
+from uuid import uuid4
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -195,12 +198,20 @@ class SocketMessageRate:
 
 
 class StandardHeaders:
-    """``nosniff`` on every HTTP response; request media types in lower case."""
+    """``nosniff`` on every HTTP response; request media types in lower case; and a request
+    id for every request and socket (``REQUEST_ID``, in each log line of JSON logs): the
+    client's ``X-Request-Id`` when it is 1 to 64 of ``A-Z a-z 0-9 . _ : -`` (a proxy's
+    trace id), else a new one, sent back in ``X-Request-Id``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope["headers"])
+        REQUEST_ID.set(request_id)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -208,15 +219,29 @@ class StandardHeaders:
             (name, _lower_media_type(value) if name == b"content-type" else value)
             for name, value in scope["headers"]
         ]
+        echoed = request_id.encode()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"x-request-id", echoed))
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+# The request or socket being served, for log lines (frontline.logs); None outside one.
+REQUEST_ID: ContextVar[str | None] = ContextVar("frontline_request_id", default=None)
+_REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
+            return value.decode()
+    return uuid4().hex
 
 
 def _lower_media_type(value: bytes) -> bytes:

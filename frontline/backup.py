@@ -29,11 +29,17 @@ from uuid import UUID
 from readmodel.events import HEAD
 
 BATCH: Final = 1000
+# The longest line an export holds or an import reads: an event's state is at most a request
+# body (1 MiB by default) of JSON, a few times that once escaped; a longer line is refused
+# before it is read whole.
+MAX_LINE: Final = 16 * 1024 * 1024
 
-#: A consistent snapshot of the log, in order (read inside a REPEATABLE READ transaction).
+#: A consistent snapshot of the log after a position, in order (read inside a REPEATABLE READ
+#: transaction). Positions are gapless and never reused, so "after N" is exactly what is new.
 SELECT_LOG: Final = """
 SELECT notification_id, recorded_at, originator_id, originator_version, topic, state
   FROM public.frontline_events
+ WHERE notification_id > $1
  ORDER BY notification_id
 """
 #: Rows go in ordered by their place in the batch, so the trigger hands out positions in order.
@@ -54,15 +60,18 @@ class BackupError(RuntimeError):
     """The backup can't be restored here (not empty, malformed, positions would differ)."""
 
 
-async def export_log(conn: Any, out: IO[str], progress: Progress | None = None) -> int:
-    """Write the whole log to ``out`` as NDJSON; returns the number of events written.
+async def export_log(
+    conn: Any, out: IO[str], progress: Progress | None = None, *, after: int = 0
+) -> int:
+    """Write the log (the events after position ``after``: an increment of an earlier
+    export) to ``out`` as NDJSON; returns the number of events written.
 
     Reads one snapshot, so writers may keep appending meanwhile: the export is the log as
     of its start, with no gap and no half-committed batch.
     """
     written = 0
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for row in conn.cursor(SELECT_LOG, prefetch=BATCH):
+        async for row in conn.cursor(SELECT_LOG, after, prefetch=BATCH):
             out.write(json.dumps(_line(row), ensure_ascii=False) + "\n")
             written += 1
             if progress is not None:
@@ -70,9 +79,35 @@ async def export_log(conn: Any, out: IO[str], progress: Progress | None = None) 
     return written
 
 
-async def export_head(conn: Any) -> int:
+async def export_head(conn: Any, after: int = 0) -> int:
     """How many events an export started now would write (for a progress bar)."""
-    return int(await conn.fetchval(HEAD))
+    return max(0, int(await conn.fetchval(HEAD)) - after)
+
+
+def last_position(backup: IO[bytes], max_line: int = MAX_LINE) -> tuple[int, int]:
+    """The position of the last whole line of an export open for reading and writing, and
+    the length up to the end of it: a line cut short (an append that was killed) ends
+    past it. 0 for an empty file. Reads backwards from the end, at most ``max_line`` bytes
+    for the last line; `BackupError` if the file does not end with an exported event."""
+    end = backup.seek(0, 2)
+    if end == 0:
+        return 0, 0
+    start = max(0, end - max_line - 2)
+    backup.seek(start)
+    tail = backup.read(end - start)
+    whole = tail[: tail.rfind(b"\n") + 1]  # up to the last newline: the rest is cut short
+    if not whole:
+        if start == 0:  # a lone line cut short: nothing whole yet
+            return 0, 0
+        raise BackupError(f"the last line is longer than {max_line} bytes")
+    previous = whole[:-1].rfind(b"\n")
+    if previous < 0 and start > 0:
+        raise BackupError(f"the last line is longer than {max_line} bytes")
+    try:
+        position = _parse(whole[previous + 1 :], 0)["position"]
+    except BackupError:
+        raise BackupError("its last line is not an exported event") from None
+    return int(position), start + len(whole)
 
 
 async def import_log(conn: Any, lines: Iterable[bytes], progress: Progress | None = None) -> int:
@@ -120,6 +155,17 @@ async def _insert(conn: Any, batch: list[dict[str, Any]], expected_first: int) -
         got = assigned.get((event["originator_id"], event["originator_version"]))
         if got != event["position"]:
             raise BackupError(f"event at position {event['position']} was assigned {got}")
+
+
+def bounded_lines(file: IO[bytes], max_line: int = MAX_LINE) -> Iterator[bytes]:
+    """The lines of ``file``; `BackupError` for one longer than ``max_line`` bytes (read
+    no further than that)."""
+    number = 0
+    while line := file.readline(max_line + 1):
+        number += 1
+        if len(line) > max_line:
+            raise BackupError(f"line {number} is longer than {max_line} bytes")
+        yield line
 
 
 def _batches(lines: Iterable[bytes]) -> Iterator[tuple[list[dict[str, Any]], int]]:

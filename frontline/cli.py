@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import io
+import itertools
 import logging
 import os
 import signal
@@ -14,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TypeVar
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -24,9 +28,17 @@ from api.auth import KeyNameError, Role, check_key_name, create_key, list_keys, 
 from domain.application import Frontline
 from domain.errors import DomainError
 from domain.vocabulary import AssessmentTier
+from frontline import logs
 from frontline.acled_cli import import_acled_command
 from frontline.acled_export import export_acled
-from frontline.backup import BackupError, export_head, export_log, import_log
+from frontline.backup import (
+    BackupError,
+    bounded_lines,
+    export_head,
+    export_log,
+    import_log,
+    last_position,
+)
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
 from frontline.baseline import (
     BaselineError,
@@ -37,7 +49,7 @@ from frontline.baseline import (
     referenced,
 )
 from frontline.baseline import Defaults as BaselineDefaults
-from frontline.config import load_settings
+from frontline.config import load_settings, log_format
 from frontline.database import DatabaseConfigError, eventsourcing_env, resolve_dsn
 from frontline.embedded import LIBRARY_LOGGER, EmbeddedServerError, stop_embedded_server
 from frontline.http_server import uvicorn_options
@@ -85,10 +97,11 @@ def main(*, verbose: bool) -> None:
     PostgreSQL under FRONTLINE_DATA_DIR, default ./.frontline), FRONTLINE_HOST,
     FRONTLINE_PORT, FRONTLINE_LOAD_SAMPLE.
     """
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        found = log_format()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    logs.configure(found, verbose=verbose)
     # The embedded PostgreSQL's package logs every command it runs at INFO.
     logging.getLogger(LIBRARY_LOGGER).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
@@ -294,11 +307,23 @@ def rebuild(batch: int) -> None:
     "of that day, UTC; or an ISO 8601 time with its offset).",
 )
 @click.option("--known-at", help="acled-csv: as Frontline knew them then (same layouts).")
+@click.option(
+    "--after", type=click.IntRange(min=0),
+    help="ndjson: only the events after this position (an increment of an earlier export).",
+)  # fmt: skip
+@click.option(
+    "--append", is_flag=True,
+    help="ndjson: add to the --output file what the log holds after its last event (for a "
+    "cron job keeping a copy); a last line cut short by a killed run is written again.",
+)  # fmt: skip
 def export_command(
-    output: Path | None, file_format: str, as_of: str | None, known_at: str | None
-) -> None:
+    output: Path | None, file_format: str, as_of: str | None, known_at: str | None,
+    after: int | None, append: bool,
+) -> None:  # fmt: skip
     """Back up the whole event log as NDJSON: one event per line, with its position and
-    record time. Read models are not exported (`frontline import` rebuilds them).
+    record time. Read models are not exported (`frontline import` rebuilds them). With
+    --after or --append, only what is new: `frontline import BASE INCREMENT...` restores
+    them together.
 
     Or, with --format acled-csv, write the incidents in ACLED's layout (ACLED's columns,
     then Frontline's frontline_* columns), each as last revised, retracted ones left out:
@@ -309,8 +334,18 @@ def export_command(
     """
     if file_format == "ndjson" and (as_of or known_at):
         raise click.UsageError("--as-of and --known-at go with --format acled-csv")
+    if file_format != "ndjson" and (after is not None or append):
+        raise click.UsageError("--after and --append go with --format ndjson")
+    if append and (output is None or after is not None):
+        raise click.UsageError("--append needs --output (the file to add to), without --after")
     cut = _instant(as_of, "--as-of"), _instant(known_at, "--known-at")
     dsn = resolve_dsn(load_settings())
+
+    if append:
+        assert output is not None  # noqa: S101 - checked above
+        written = _export_appending(dsn, output)
+        click.echo(f"appended {written} events to {output}", err=True)
+        return
 
     async def run(out: Any) -> int:
         await migrate(dsn)
@@ -325,9 +360,7 @@ def export_command(
                     return await export_acled(
                         conn, out, as_of=cut[0], known_position=known, progress=bar.update
                     )
-            head = await export_head(conn)
-            with _progressbar(head, "exporting") as bar:
-                return await export_log(conn, out, progress=bar.update)
+            return await _export_ndjson(conn, out, after or 0)
         finally:
             await conn.close()
 
@@ -341,6 +374,51 @@ def export_command(
         partial.replace(output)
     click.echo(f"exported {written} {'events' if file_format == 'ndjson' else 'incidents'}",
                err=True)  # fmt: skip
+
+
+async def _export_ndjson(conn: Any, out: Any, after: int) -> int:
+    with _progressbar(await export_head(conn, after), "exporting") as bar:
+        return await export_log(conn, out, progress=bar.update, after=after)
+
+
+def _export_appending(dsn: str, output: Path) -> int:
+    """Append to ``output`` the events after its last one. A line cut short by a killed
+    run is cut off first; should this run fail, the file is cut back to where it was."""
+    output.touch()
+    with output.open("r+b") as backup:
+        try:  # two cron runs overlapping must not interleave their lines
+            fcntl.flock(backup, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise click.ClickException(f"another export is appending to {output}") from None
+        try:
+            after, whole = last_position(backup)
+        except BackupError as error:
+            raise click.ClickException(f"{output}: {error}") from None
+        backup.truncate(whole)
+        backup.seek(whole)
+
+        async def run() -> int:
+            await migrate(dsn)
+            conn = await asyncpg.connect(dsn)
+            try:
+                if after > await export_head(conn):
+                    raise click.ClickException(
+                        f"{output} ends at position {after}, past this log's last: "
+                        "it is a copy of another log"
+                    )
+                out = io.TextIOWrapper(backup, encoding="utf-8", newline="")
+                try:
+                    return await _export_ndjson(conn, out, after)
+                except BaseException:
+                    out.flush()
+                    backup.truncate(whole)
+                    raise
+                finally:
+                    out.detach()  # flushed; `backup` stays open for its own `with`
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
@@ -362,18 +440,22 @@ def _instant(text: str | None, option: str) -> datetime | None:
 
 
 @main.command(name="import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--batch", default=1000, show_default=True, help="Events per rebuild transaction.")
-def import_command(file: Path, batch: int) -> None:
+def import_command(files: tuple[Path, ...], batch: int) -> None:
     """Restore a log written by `frontline export` into an EMPTY database, keeping every
-    event's position and original record time, then rebuild the read models.
+    event's position and original record time, then rebuild the read models. Give a base
+    export and then its increments (`export --after`), in order: together they must hold
+    every position from 1 without a gap.
 
     All or nothing: on any error (the log is not empty, a malformed line, a gap) nothing is
     imported.
     """
     dsn = resolve_dsn(load_settings())
 
-    async def run(lines: BinaryIO, size: int) -> int:
+    async def run(lines: Iterator[bytes], size: int) -> int:
         await migrate(dsn)
         conn = await asyncpg.connect(dsn)
         try:
@@ -388,8 +470,10 @@ def import_command(file: Path, batch: int) -> None:
             await conn.close()
 
     try:
-        with file.open("rb") as lines:
-            imported = asyncio.run(run(lines, file.stat().st_size))
+        with contextlib.ExitStack() as stack:
+            opened = [stack.enter_context(file.open("rb")) for file in files]
+            lines = itertools.chain.from_iterable(bounded_lines(f) for f in opened)
+            imported = asyncio.run(run(lines, sum(file.stat().st_size for file in files)))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"imported {imported} events and rebuilt the read models", err=True)

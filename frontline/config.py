@@ -43,6 +43,12 @@ class Settings:
     subscription_buffer: int = bounds.SUBSCRIPTION_BUFFER
     # permessage-deflate on WebSockets (see the README's design notes for why it is off).
     ws_compression: bool = False
+    # /readyz fails while the oldest event not yet projected is older than this (api.metrics).
+    ready_max_lag_seconds: float = 60.0
+    # Streaming replicas that HTTP queries read from (api.replicas); none: all on the primary.
+    read_urls: tuple[str, ...] = ()
+    # A replica behind the primary's projection for longer than this is bypassed.
+    read_max_lag_seconds: float = 5.0
     # -- bounds for a public endpoint (README: "Limits") --------------------------------------
     # A query's estimated cost (api.graphql.cost) past which it is refused unexecuted.
     max_query_cost: int = bounds.MAX_QUERY_COST
@@ -69,6 +75,16 @@ class Settings:
     tile_url: str | None = None
 
 
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """FRONTLINE_LOG_FORMAT: "text" (the default) or "json" (frontline.logs); ValueError
+    for anything else."""
+    config = Config() if environ is None else Config(environ=environ)
+    found = config("FRONTLINE_LOG_FORMAT", cast=str, default="text").strip().lower()
+    if found not in {"text", "json"}:
+        raise ValueError(f"FRONTLINE_LOG_FORMAT must be text or json, not {found!r}")
+    return found
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read `Settings` from the process environment, or from `environ` when given (tests)."""
     config = Config() if environ is None else Config(environ=environ)
@@ -88,6 +104,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "FRONTLINE_SUBSCRIPTION_BUFFER", cast=int, default=bounds.SUBSCRIPTION_BUFFER
         ),
         ws_compression=config("FRONTLINE_WS_COMPRESSION", cast=bool, default=False),
+        ready_max_lag_seconds=config("FRONTLINE_READY_MAX_LAG_SECONDS", cast=float, default=60.0),
+        read_urls=tuple(
+            url.strip()
+            for url in config("FRONTLINE_READ_URL", cast=str, default="").split(",")
+            if url.strip()
+        ),
+        read_max_lag_seconds=config("FRONTLINE_READ_MAX_LAG_SECONDS", cast=float, default=5.0),
         max_query_cost=config("FRONTLINE_MAX_QUERY_COST", cast=int, default=bounds.MAX_QUERY_COST),
         request_timeout_seconds=config(
             "FRONTLINE_REQUEST_TIMEOUT_SECONDS", cast=float, default=bounds.REQUEST_TIMEOUT_SECONDS

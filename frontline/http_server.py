@@ -160,4 +160,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.max_body_bytes,
         "ws_max_queue": 16,
         "ws_per_message_deflate": settings.ws_compression,
+        # uvicorn's own loggers (its access log included) go through the root logger that
+        # frontline.logs set up, in the same format, instead of uvicorn's handlers.
+        "log_config": None,
     }

@@ -16,6 +16,7 @@ from api.graphql.schema import build_schema
 from api.graphql.view import FrontlineGraphQL
 from api.live.broadcast import Broadcaster
 from api.live.fanout import Fanout
+from api.replicas import ReadPools
 from api.sockets import SocketCount
 from domain.application import Frontline
 from frontline.acled_api import AcledImporter
@@ -48,6 +49,14 @@ def create_server(settings: Settings) -> Starlette:
         broadcaster = Broadcaster(dsn, pool, capacity=settings.subscription_buffer)
         await broadcaster.start()
         broadcasting = asyncio.create_task(broadcaster.run(stop), name="broadcaster")
+        reads = ReadPools(
+            pool,
+            settings.read_urls,
+            lambda url: create_pool(url, statement_timeout_ms=settings.statement_timeout_ms),
+            lambda: broadcaster.head,
+            max_lag_seconds=settings.read_max_lag_seconds,
+        )
+        checking = asyncio.create_task(reads.run(stop), name="replicas")
         try:
             yield {
                 "resources": Resources(
@@ -60,11 +69,14 @@ def create_server(settings: Settings) -> Starlette:
                     sockets=SocketCount(settings.max_sockets_per_key),
                     health_pool=health_pool,
                     importers={"acled": AcledImporter(pool, application)},
+                    reads=reads,
                 )
             }
         finally:
             stop.set()
             await broadcasting
+            await checking
+            await reads.close()
             if projecting is not None:
                 await asyncio.to_thread(projecting.stop)
             await asyncio.to_thread(application.close)

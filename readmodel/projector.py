@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import socket
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -27,6 +29,7 @@ LIVE_SCHEMA: Final = "rm"
 LOG_CHANNEL: Final = "frontline_events"  # eventsourcing NOTIFYs this in every append
 PROJECTED_CHANNEL: Final = "frontline_projected"  # we NOTIFY the new position after each batch
 LOCK_KEY: Final = 0x46524F4E5450524A  # "FRONTPRJ"
+PROJECTOR_PREFIX: Final = "frontline-projector"  # its connection's application_name
 BATCH_SIZE: Final = 500
 LIVE_MEMORY_INCIDENTS: Final = 20_000  # the serving projector's caches (see Projector)
 LIVE_MEMORY_PLACES: Final = 10_000
@@ -124,7 +127,9 @@ class Projector:
                 await asyncio.wait_for(stop.wait(), self.poll_interval)
 
     async def _run_connected(self, stop: asyncio.Event) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        # Named, so /healthz and /metrics can tell which process holds the lock.
+        name = f"{PROJECTOR_PREFIX} {socket.gethostname()[:32]}:{os.getpid()}"
+        conn = await asyncpg.connect(self.dsn, server_settings={"application_name": name})
         wake = asyncio.Event()
         # Only trusted while this connection holds the lock. Smaller than a rebuild's: this
         # one lives as long as the server, and an incident costs ~6 KB of it (measured), while

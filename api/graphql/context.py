@@ -23,6 +23,7 @@ from readmodel import queries as q
 if TYPE_CHECKING:
     from api.graphql.imports import DatasetImporter
     from api.live.fanout import Fanout
+    from api.metrics import Metrics
     from api.sockets import SocketCount
 
 T = TypeVar("T")
@@ -65,6 +66,21 @@ class Context:
     key_revoked: bool = False
     # Importers of datasets' files by name ("acled"), from the running system.
     importers: Mapping[str, DatasetImporter] = field(default_factory=dict)
+    # This process's metrics (api.metrics), None outside a server.
+    metrics: Metrics | None = None
+    # The primary's pool while `pool` is a streaming replica's (api.replicas), else None.
+    primary: Any = None
+
+    @property
+    def on_replica(self) -> bool:
+        return self.primary is not None and self.pool is not self.primary
+
+    def use_primary(self) -> None:
+        """Read from the primary from now on: a mutation's answer must see its own write."""
+        if self.on_replica:
+            self.pool = self.primary
+            for loader in ("place_loader", "actor_loader", "incident_loader"):
+                self.__dict__.pop(loader, None)  # made on the replica's pool
 
     # The loaders are made when first used: most requests use one or none, and making all
     # four was a tenth of the context's cost on a small query (py-spy).

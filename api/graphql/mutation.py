@@ -98,6 +98,8 @@ async def _execute(info: Info, commands: list[c.Command]) -> list[Payload]:
     principal = info.context.require(Role.WRITER)
     commands = [scoped(command, principal) for command in commands]
     receipts = await info.context.write(info.context.application.execute_batch, commands)
+    if info.context.metrics is not None:
+        info.context.metrics.appended.inc(sum(not r.replayed for r in receipts))
     return [await _payload(info, command, r) for command, r in zip(commands, receipts, strict=True)]
 
 
@@ -143,6 +145,7 @@ class CanWrite(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         info.context.require(Role.WRITER)  # raises the typed UNAUTHENTICATED / FORBIDDEN
+        info.context.use_primary()  # what it answers must include its write
         return True
 
 

@@ -40,6 +40,7 @@ from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_operation_type
 
 from api.graphql.errors import FrontlineSchema, TypedErrors
+from api.metrics import note_operation
 
 #: Distinct (text, operation name) pairs kept; a flood of distinct texts only evicts.
 PREPARED_OPERATIONS: Final = 256
@@ -88,25 +89,29 @@ _SENT: ContextVar[tuple[str, str | None] | None] = ContextVar("frontline_sent", 
 
 
 class Remember(SchemaExtension):
-    """Notes each query or mutation that reached execution: its text passed every check."""
+    """Notes each query or mutation that reached execution (its text passed every check),
+    and tells /metrics what the request runs."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         schema = context.schema
         document = context.graphql_document
         sent = _SENT.get()
+        if document is None:
+            yield
+            return
+        name = context.operation_name
+        kind = get_operation_type(document, name)
+        note_operation(kind.value, name)  # for /metrics
         if (
             isinstance(schema, PreparingSchema)
             and sent is not None
             and sent[0] is context.query  # this execution's own text, not an earlier one's
             and len(sent[0]) <= PREPARED_TEXT_MAX
-            and document is not None
             and not context.operation_extensions
+            and kind in PREPARABLE
         ):
-            name = context.operation_name
-            kind = get_operation_type(document, name)
-            if kind in PREPARABLE:
-                schema.prepared.remember(*sent, Prepared(document, kind, name))
+            schema.prepared.remember(*sent, Prepared(document, kind, name))
         yield
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
-import time
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +18,7 @@ from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.encoding import EncodedJSON
 from api.graphql.errors import ApiError
+from api.graphql.freshness import known_read, reach
 from api.graphql.inputs import IncidentFilter, PlaceFilter
 from api.graphql.types.actor import Actor
 from api.graphql.types.common import (
@@ -30,7 +29,6 @@ from api.graphql.types.common import (
     PlaceKind,
     check_page_size,
     connection,
-    known,
 )
 from api.graphql.types.control import Change, ControlState, PlaceControl, control_at, now_or
 from api.graphql.types.incident import Incident, incident_page
@@ -38,16 +36,6 @@ from api.graphql.types.log import LogEntry, log_page
 from api.graphql.types.place import Place
 from readmodel import queries as q
 from readmodel.queries.catalog import MAX_FOUND
-
-# Half the default request deadline (api.bounds.REQUEST_TIMEOUT_SECONDS): a position that is
-# not reached gets its typed STALE answer, not the deadline's 503 (at 10 s the two raced, and
-# a fuzzed `fresh(timeoutMs: 10000)` got the 503).
-MAX_WAIT_MS = 5_000
-# `fresh` re-checks at least this often even if no notification comes (a missed NOTIFY),
-# and polls this often where no broadcaster runs (tests of the schema alone).
-FRESH_RECHECK_SECONDS = 0.5
-FRESH_POLL_SECONDS = 0.05
-
 
 SortKey = tuple[int | str, ...]
 
@@ -150,23 +138,7 @@ class Query:
         "query; STALE if they do not in time."
     )
     async def fresh(self, info: Info, position: int, timeout_ms: int = 5_000) -> Query:
-        # Woken by this process's broadcaster when the projected position moves (its LISTEN
-        # connection), and checked then: a waiting `fresh` costs no query until it may be
-        # answered (polling every 10 ms once cost 100 queries a second per waiter).
-        deadline = time.monotonic() + min(max(timeout_ms, 0), MAX_WAIT_MS) / 1000
-        broadcaster = info.context.broadcaster
-        while (reached := await info.context.projected()) < position:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ApiError(
-                    "STALE",
-                    f"read models are at position {reached}, not yet {position}; retry",
-                    field="position",
-                )
-            if broadcaster is not None:
-                await broadcaster.advanced(min(left, FRESH_RECHECK_SECONDS))
-            else:
-                await asyncio.sleep(min(left, FRESH_POLL_SECONDS))
+        await reach(info, position, timeout_ms)  # api.graphql.freshness
         return Query()
 
     @strawberry.field(description='A place by slug (e.g. "hama") or id.')
@@ -263,9 +235,8 @@ class Query:
         known_at_position: KnownAtPosition = None,
     ) -> ControlState | None:
         info.context.check_read()
-        state = await control_at(
-            info, ids.place_ref(place), as_of, known(known_at, known_at_position)
-        )
+        then = await known_read(info, known_at, known_at_position)
+        state = await control_at(info, ids.place_ref(place), as_of, then)
         return None if state is None else ControlState.from_row(state)
 
     @strawberry.field(description="A place's control timeline as known at knownAt.")
@@ -277,10 +248,9 @@ class Query:
         known_at_position: KnownAtPosition = None,
     ) -> list[ControlState]:
         info.context.check_read()
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            states = await q.control_history(
-                conn, ids.place_ref(place), known(known_at, known_at_position)
-            )
+            states = await q.control_history(conn, ids.place_ref(place), then)
         return [ControlState.from_row(s) for s in states]
 
     @strawberry.field(description="Every place's state at asOf as known at knownAt, by name.")
@@ -297,7 +267,7 @@ class Query:
         info.context.check_read()
         args: dict[str, Any] = {} if where is None else where.map_args()
         args |= {"after": _name_after(after), "limit": check_page_size(first) + 1}
-        known_then = known(known_at, known_at_position)
+        known_then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
             entries = await q.control_map(conn, now_or(as_of), known_then, **args)
         found = [PlaceControl.from_row(e) for e in entries]
@@ -317,10 +287,9 @@ class Query:
     ) -> JSON:
         info.context.check_read()
         args: dict[str, Any] = {} if where is None else where.map_args()
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            text = await q.control_map_geojson(
-                conn, now_or(as_of), known(known_at, known_at_position), palette=PALETTE, **args
-            )
+            text = await q.control_map_geojson(conn, now_or(as_of), then, palette=PALETTE, **args)
         # Built and encoded by PostgreSQL; spliced into the response as it is (see
         # FrontlineGraphQL.encode_json) rather than parsed and encoded again.
         return JSON(EncodedJSON(text))
@@ -337,10 +306,9 @@ class Query:
     ) -> list[Change]:
         info.context.check_read()
         args: dict[str, Any] = {} if where is None else where.map_args()
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            rows = await q.changes_between(
-                conn, from_, to, known(known_at, known_at_position), **args
-            )
+            rows = await q.changes_between(conn, from_, to, then, **args)
         return [Change.from_row(r) for r in rows]
 
     @strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any, Final, cast
@@ -42,6 +43,7 @@ from api.graphql.over_http import (
 )
 from api.graphql.prepared import PreparingSchema
 from api.live.fanout import operation_names, operation_type, plan
+from api.metrics import CURRENT, RequestOperation, note_operation
 from api.middleware import TIMEOUT
 from readmodel.connections import DATABASE_DOWN
 from readmodel.projector import projected_position
@@ -263,10 +265,17 @@ class FrontlineGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry answers the errors it raises before GraphQL runs in plain text; here
         they are GraphQL error documents, with the headers some of them need."""
+        metrics = scope["state"]["resources"].metrics
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            metrics.sockets.inc()
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                metrics.sockets.dec()
             return
         request = Request(scope=scope, receive=receive)
+        started, operation = time.perf_counter(), RequestOperation()
+        token = CURRENT.set(operation)
         try:
             response = await self._answer_prepared(request) if _plain_post(scope) else None
             if response is None:
@@ -274,8 +283,12 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         except Refused as refused:
             response = refused.response
         except HTTPException as error:
+            metrics.count_errors([{"extensions": {"code": "BAD_REQUEST"}}])
             response = error_response(error.status_code, "BAD_REQUEST", error.reason)
+        finally:
+            CURRENT.reset(token)
         await response(scope, receive, send)
+        metrics.observe(operation, time.perf_counter() - started)
 
     async def _answer_prepared(self, request: Request) -> Response | None:
         """A JSON POST of a text the schema has validated before (api.graphql.prepared),
@@ -297,6 +310,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         prepared = schema.prepared.get(query, name)
         if prepared is None:
             return None
+        note_operation(prepared.type.value, prepared.operation_name)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         result = await schema.execute_prepared(prepared, variables, context)
@@ -322,6 +336,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         response = await super().process_result(request, result)
+        request.state.resources.metrics.count_errors(response.get("errors"))
         if is_request_error(result.data, result.errors):
             # Nothing ran: a 400 with no `data` for clients of application/graphql-response
             # +json (api.graphql.over_http.GraphQLMedia sets the status).
@@ -355,12 +370,22 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             except DATABASE_DOWN:
                 raise HTTPException(503, "the database is unavailable; retry shortly") from None
 
-        async def projected() -> int:
-            async with pool.acquire() as conn:
+        # HTTP queries read from a streaming replica when one is usable (api.replicas);
+        # sockets and event streams stay on the primary, whose projection wakes their
+        # subscriptions.
+        reads = resources.reads
+        streams = "text/event-stream" in request.headers.get("accept", "").lower()  # SSE
+        read_pool = pool
+        if reads is not None and isinstance(request, Request) and not streams:
+            read_pool = reads.choose()
+
+        async def projected() -> int:  # of the pool the request reads from now
+            async with context.pool.acquire() as conn:
                 return await projected_position(conn)
 
-        return Context(
-            pool=pool,
+        context = Context(
+            pool=read_pool,
+            primary=pool if read_pool is not pool else None,
             application=resources.application,
             principal=principal,
             open_reads=resources.settings.open_reads,
@@ -369,7 +394,9 @@ class FrontlineGraphQL(GraphQL[Context, None]):
             fanout=resources.fanout,
             sockets=resources.sockets,
             importers=resources.importers,
+            metrics=resources.metrics,
         )
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket's `connection_init` may carry the key (browsers cannot set headers on

@@ -34,7 +34,8 @@ def serving(env: Mapping[str, str], log: Path) -> Iterator[str]:
 
 def health(base_url: str) -> tuple[int, Any]:
     """The status and body of /healthz, without its live-subscription counts (checked here:
-    none on a server nobody subscribes to), its lag and its process id."""
+    none on a server nobody subscribes to), its lag, its process id, its projector (None
+    until the projector's first connection takes the lock) and its replicas (none here)."""
     response = httpx.get(f"{base_url}/healthz", timeout=5)
     body = response.json()
     subscriptions = body.pop("subscriptions", None)
@@ -43,6 +44,9 @@ def health(base_url: str) -> tuple[int, Any]:
         projected, lag = body.pop("projected"), body.pop("lag")
         assert lag == body["position"] - projected >= 0
         assert isinstance(body.pop("process"), int)  # the answering process's pid
+        leader = body.pop("projector")
+        assert leader is None or leader.startswith("frontline-projector ")
+        assert body.pop("replicas") == []
     return response.status_code, body
 
 

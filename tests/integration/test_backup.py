@@ -20,6 +20,7 @@ from domain.application import Frontline
 from domain.details import Assessment, Capture, Withdrawal
 from domain.identity import actor_id, place_id
 from domain.values import Source, ValidTime
+from domain.vocabulary import ActorKind
 from frontline.backup import BackupError, export_log, import_log
 from frontline.database import eventsourcing_env
 from frontline.migrate import migrate
@@ -283,3 +284,128 @@ async def test_an_import_session_cannot_record_back_in_time(db_pool: Any) -> Non
         # The setting was transaction-local: back to the clock.
         assert await conn.fetchval(insert, uuid4(), past) > past
         assert await conn.fetchval("SELECT max(notification_id) FROM frontline_events") == 2
+
+
+# -- continuous backup: increments -------------------------------------------------------------
+
+
+def register_actors(dsn: str, *slugs: str) -> None:
+    """New events at the end of the log: what a day of work appends."""
+    app = Frontline(env=eventsourcing_env(dsn))
+    try:
+        app.execute_batch([c.RegisterActor(s, s.title(), ActorKind.ARMED_GROUP) for s in slugs])
+    finally:
+        app.close()
+
+
+def positions(path: Path) -> list[int]:
+    return [json.loads(line)["position"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+async def test_an_increment_holds_only_what_is_new_and_restores_with_its_base(
+    database_dsn: str, restore_dsn: str, tmp_path: Path
+) -> None:
+    record_sample_and_corrections(database_dsn)
+    base, increment = tmp_path / "base.ndjson", tmp_path / "increment.ndjson"
+    assert frontline(database_dsn, "export", "-o", str(base)).returncode == 0
+    head = positions(base)[-1]
+    register_actors(database_dsn, "increment-one", "increment-two")
+
+    exported = frontline(database_dsn, "export", "--after", str(head), "-o", str(increment))
+    assert exported.returncode == 0, exported.stderr
+    assert positions(increment) == [head + 1, head + 2]
+
+    imported = frontline(restore_dsn, "import", str(base), str(increment))
+    assert imported.returncode == 0, imported.stderr
+    assert await _log_of(restore_dsn) == await _log_of(database_dsn)
+
+
+async def test_an_increment_without_its_base_or_out_of_order_imports_nothing(
+    database_dsn: str, restore_dsn: str, tmp_path: Path
+) -> None:
+    record_sample_and_corrections(database_dsn)
+    base, increment = tmp_path / "base.ndjson", tmp_path / "increment.ndjson"
+    assert frontline(database_dsn, "export", "-o", str(base)).returncode == 0
+    register_actors(database_dsn, "increment-three")
+    after = str(positions(base)[-1])
+    assert frontline(database_dsn, "export", "--after", after, "-o", str(increment)).returncode == 0
+
+    for files in ([increment], [increment, base]):
+        refused = frontline(restore_dsn, "import", *map(str, files))
+        assert refused.returncode != 0
+        assert "gap or is out of order" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert await _log_of(restore_dsn) == []
+
+
+async def test_append_keeps_a_copy_equal_to_a_full_export(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    record_sample_and_corrections(database_dsn)
+    copy, full = tmp_path / "copy.ndjson", tmp_path / "full.ndjson"
+    first = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert first.returncode == 0, first.stderr
+    register_actors(database_dsn, "appended-one")
+    again = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert again.returncode == 0, again.stderr
+    assert "appended 1 events" in again.stderr
+    nothing_new = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert "appended 0 events" in nothing_new.stderr
+
+    assert frontline(database_dsn, "export", "-o", str(full)).returncode == 0
+    assert copy.read_bytes() == full.read_bytes()
+
+
+async def test_append_writes_again_a_last_line_a_killed_run_cut_short(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    record_sample_and_corrections(database_dsn)
+    copy, full = tmp_path / "copy.ndjson", tmp_path / "full.ndjson"
+    assert frontline(database_dsn, "export", "-o", str(full)).returncode == 0
+    whole = full.read_bytes()
+    copy.write_bytes(whole[: len(whole) - 40])  # the last line cut in the middle
+    repaired = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert repaired.returncode == 0, repaired.stderr
+    assert "appended 1 events" in repaired.stderr
+    assert copy.read_bytes() == whole
+
+
+def test_append_refuses_a_copy_of_another_log(database_dsn: str, tmp_path: Path) -> None:
+    record_sample_and_corrections(database_dsn)
+    copy = tmp_path / "copy.ndjson"
+    assert frontline(database_dsn, "export", "-o", str(copy)).returncode == 0
+    lines = copy.read_text(encoding="utf-8").splitlines()
+    last = json.loads(lines[-1])
+    copy.write_text("\n".join([*lines, json.dumps(last | {"position": 10_000})]) + "\n")
+    before = copy.read_bytes()
+    refused = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert refused.returncode == 1
+    assert "past this log's last" in refused.stderr
+    assert copy.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--append"], "--append needs --output"),
+        (["--append", "-o", "x.ndjson", "--after", "3"], "without --after"),
+        (["--format", "acled-csv", "--after", "3"], "go with --format ndjson"),
+        (["--after", "-1"], "-1 is not in the range"),
+    ],
+)
+def test_export_options_that_do_not_go_together_are_refused(
+    database_dsn: str, args: list[str], message: str
+) -> None:
+    refused = frontline(database_dsn, "export", *args)
+    assert refused.returncode == 2
+    assert message in refused.stderr
+
+
+async def _log_of(dsn: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('public.frontline_events') IS NOT NULL"):
+            return []
+        return [dict(r) for r in await conn.fetch(LOG)]
+    finally:
+        await conn.close()

@@ -10,6 +10,7 @@ import strawberry
 from api.colors import actor_color
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.freshness import known_read
 from api.graphql.types.common import (
     ActorKind,
     AircraftOutcome,
@@ -17,7 +18,6 @@ from api.graphql.types.common import (
     From,
     KnownAtPosition,
     Node,
-    known,
 )
 from readmodel import queries as q
 
@@ -93,10 +93,9 @@ class Actor(Node):
         from api.graphql.types.control import now_or  # noqa: PLC0415
         from api.graphql.types.place import Place  # noqa: PLC0415
 
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            held = await q.places_held(
-                conn, self.row.id, now_or(as_of), known(known_at, known_at_position)
-            )
+            held = await q.places_held(conn, self.row.id, now_or(as_of), then)
         return [Place.from_row(pc.place) for pc in held]
 
     @strawberry.field(description="Places it came to hold or stopped holding between two instants.")
@@ -110,10 +109,9 @@ class Actor(Node):
     ) -> GainsAndLosses:
         from api.graphql.types.control import Change  # noqa: PLC0415
 
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            result = await q.gains_and_losses(
-                conn, self.row.id, from_, to, known(known_at, known_at_position)
-            )
+            result = await q.gains_and_losses(conn, self.row.id, from_, to, then)
         return GainsAndLosses(
             gained=[Change.from_row(c) for c in result.gained],
             lost=[Change.from_row(c) for c in result.lost],

@@ -9,7 +9,8 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
-from api.graphql.types.common import Connection, KnownAtPosition, Node, PlaceKind, known
+from api.graphql.freshness import known_read
+from api.graphql.types.common import Connection, KnownAtPosition, Node, PlaceKind
 from readmodel import queries as q
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ class Place(Node):
     ) -> ControlStateType | None:
         from api.graphql.types.control import ControlState, control_at  # noqa: PLC0415
 
-        state = await control_at(info, self.row.id, as_of, known(known_at, known_at_position))
+        then = await known_read(info, known_at, known_at_position)
+        state = await control_at(info, self.row.id, as_of, then)
         return None if state is None else ControlState.from_row(state)
 
     @strawberry.field(description="The whole control timeline as known at knownAt.")
@@ -76,8 +78,9 @@ class Place(Node):
     ) -> list[ControlStateType]:
         from api.graphql.types.control import ControlState  # noqa: PLC0415
 
+        then = await known_read(info, known_at, known_at_position)
         async with info.context.pool.acquire() as conn:
-            states = await q.control_history(conn, self.row.id, known(known_at, known_at_position))
+            states = await q.control_history(conn, self.row.id, then)
         return [ControlState.from_row(s) for s in states]
 
     @strawberry.field(description="Incidents here, most recent first.")
