@@ -1,12 +1,14 @@
-"""The soak's load process: HTTP readers, subscribers and writers against one server.
+"""The soak's load process: HTTP readers, subscribers and writers against one server, or
+spread over several (``urls``: subscriber, reader and writer n use server n mod their count).
 
 Run by ``bench.soak`` as ``python -m bench.soak_load '<json spec>'``; prints a JSON report.
-Every loop is bounded by the spec's duration; nothing targets anything but the given URL.
+Every loop is bounded by the spec's duration; nothing targets anything but the given URLs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -31,8 +33,10 @@ CAPTURE = """mutation($n: String!) { recordBatch(commands: [{capture: {
 
 
 class Subscriber:
-    def __init__(self) -> None:
+    def __init__(self, server: int = 0) -> None:
+        self.server = server  # which of the URLs it follows
         self.cursors: list[int] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each cursor's arrival
         self.error: str | None = None
 
     async def run(
@@ -57,6 +61,7 @@ class Subscriber:
                     message = json.loads(raw)
                     if message.get("type") == "next" and not message["payload"].get("errors"):
                         self.cursors.append(int(message["payload"]["data"]["incidents"]["cursor"]))
+                        self.arrivals.append(time.monotonic())
                     elif message.get("type") != "ping":
                         self.error = str(message)[:300]
         except Exception as error:  # reported, not raised: the soak counts errors
@@ -83,6 +88,7 @@ async def writer(client: httpx.AsyncClient, n: int, until: float, out: dict[str,
     while time.monotonic() < until:
         key = f"soak/{n}/{i}"
         try:
+            sent = time.monotonic()
             response = await client.post(
                 "/graphql", json={"query": CAPTURE, "variables": {"n": key}}
             )
@@ -90,7 +96,9 @@ async def writer(client: httpx.AsyncClient, n: int, until: float, out: dict[str,
             if "errors" in body:
                 out["errors"].append(f"write: {body['errors'][0].get('message')}")
             else:
-                out["positions"].append(body["data"]["recordBatch"][0]["position"])
+                position = body["data"]["recordBatch"][0]["position"]
+                out["positions"].append(position)
+                out["sent"][position] = sent
         except httpx.HTTPError as error:
             out["errors"].append(f"write {type(error).__name__}: {error}"[:200])
         i += 1
@@ -98,36 +106,46 @@ async def writer(client: httpx.AsyncClient, n: int, until: float, out: dict[str,
 
 
 async def soak(spec: dict[str, Any]) -> dict[str, Any]:
-    url, ws_url = spec["url"], spec["url"].replace("http://", "ws://") + "/graphql"
+    urls: list[str] = spec.get("urls") or [spec["url"]]
+    ws_urls = [url.replace("http://", "ws://") + "/graphql" for url in urls]
     stop = asyncio.Event()
-    subscribers = [Subscriber() for _ in range(spec["subscribers"])]
+    subscribers = [Subscriber(n % len(urls)) for n in range(spec["subscribers"])]
     readies = [asyncio.Event() for _ in subscribers]
     # Half resume from the head (a stream each), half follow live from now: identical
     # subscriptions, so they share one stream (api/live/fanout.py). No write happens before all
     # are subscribed, so both kinds are owed exactly what the writers append.
     tasks = [
-        asyncio.create_task(s.run(ws_url, None if n % 2 else str(spec["after"]), r, stop))
+        asyncio.create_task(
+            s.run(ws_urls[s.server], None if n % 2 else str(spec["after"]), r, stop)
+        )
         for n, (s, r) in enumerate(zip(subscribers, readies, strict=True))
     ]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
     await asyncio.sleep(1)  # let every subscription reach the server's broadcaster
     reads: dict[str, Any] = {"errors": [], "latencies": []}
-    writes: dict[str, Any] = {"errors": [], "positions": []}
+    writes: dict[str, Any] = {"errors": [], "positions": [], "sent": {}}
     # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, so a
     # request never races the server closing its connection (an httpx ReadError otherwise).
     limits = httpx.Limits(max_connections=spec["clients"], keepalive_expiry=KEEPALIVE)
     writing_limits = httpx.Limits(max_connections=spec["writers"], keepalive_expiry=KEEPALIVE)
     headers = {"Authorization": f"Bearer {spec['key']}"}
     until = time.monotonic() + spec["seconds"]
-    async with (
-        httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client,
-        httpx.AsyncClient(
-            base_url=url, timeout=30, headers=headers, limits=writing_limits
-        ) as writing,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+            )
+            for url in urls
+        ]
+        writing = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=30, headers=headers, limits=writing_limits)
+            )
+            for url in urls
+        ]
         await asyncio.gather(
-            *(reader(client, n, until, reads) for n in range(spec["clients"])),
-            *(writer(writing, n, until, writes) for n in range(spec["writers"])),
+            *(reader(clients[n % len(urls)], n, until, reads) for n in range(spec["clients"])),
+            *(writer(writing[n % len(urls)], n, until, writes) for n in range(spec["writers"])),
         )
     appended = sorted(writes["positions"])
     deadline = time.monotonic() + 60
@@ -136,7 +154,24 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     received = [s.cursors for s in subscribers]
+    sent = writes["sent"]
+    receipts = [
+        (arrived - sent[cursor]) * 1000
+        for s in subscribers
+        for cursor, arrived in zip(s.cursors, s.arrivals, strict=True)
+        if cursor in sent
+    ]
+    by_server = [
+        {
+            "url": url,
+            "subscribers": sum(s.server == n for s in subscribers),
+            "complete": sum(s.server == n and s.cursors == appended for s in subscribers),
+        }
+        for n, url in enumerate(urls)
+    ]
     return {
+        "processes": by_server,
+        "receipt": _percentiles(receipts) if receipts else None,
         "reads": len(reads["latencies"]),
         "read_latency": _percentiles(reads["latencies"]) if reads["latencies"] else None,
         "errors": reads["errors"][:20] + writes["errors"][:20],
