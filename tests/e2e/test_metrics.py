@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -18,6 +17,7 @@ from prometheus_client.samples import Sample
 
 from api.metrics import MAX_LABEL_VALUES, OTHER
 from tests.support.databases import temporary_database
+from tests.support.graphql_client import ask
 from tests.support.sample_server import Server, _create_keys
 from tests.support.serving import serve_env, spawn_serve
 
@@ -29,16 +29,6 @@ COSTLY = (
     "{ actors(first:100){nodes{incidents(first:100){nodes{actors{incidents(first:100)"
     "{nodes{id}}}}}}}}"
 )
-
-
-def post(server: Server, query: str, key: str | None = None, **variables: object) -> Any:
-    response = httpx.post(
-        server.graphql,
-        json={"query": query, "variables": variables},
-        headers=server.headers(key),
-        timeout=15,
-    )
-    return response.json()
 
 
 def scrape(url: str, key: str | None = None) -> list[Sample]:
@@ -57,7 +47,7 @@ def value(samples: list[Sample], name: str, **labels: str) -> float:
 
 def register_actor(server: Server) -> int:
     slug = f"metrics-{uuid4().hex[:8]}"
-    body = post(
+    body = ask(
         server,
         "mutation ($a: RegisterActorInput!) { registerActor(input: $a) { position } }",
         server.writer_key,
@@ -77,13 +67,13 @@ def test_livez_and_readyz_answer_while_the_server_is_healthy(server: Server) -> 
 def test_metrics_count_requests_by_operation_errors_refusals_and_writes(server: Server) -> None:
     before = scrape(server.url)
     for _ in range(3):
-        assert post(server, PLACE) == {"data": {"place": {"slug": "hama"}}}
-    assert post(server, "{ nosuchfield }")["errors"][0]["extensions"]["code"] == (
+        assert ask(server, PLACE) == {"data": {"place": {"slug": "hama"}}}
+    assert ask(server, "{ nosuchfield }")["errors"][0]["extensions"]["code"] == (
         "GRAPHQL_VALIDATION_FAILED"
     )
-    assert post(server, COSTLY)["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert ask(server, COSTLY)["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
     position = register_actor(server)
-    post(server, f"{{ fresh(position: {position}, timeoutMs: 10000) {{ __typename }} }}")
+    ask(server, f"{{ fresh(position: {position}, timeoutMs: 10000) {{ __typename }} }}")
     time.sleep(1.1)  # the database's figures are read at most once a second
     after = scrape(server.url)
 
@@ -128,7 +118,7 @@ def test_the_projector_named_by_healthz_is_the_servers_child(server: Server) -> 
 def test_operation_names_clients_choose_are_capped(server: Server) -> None:
     """A client sending ever new operation names cannot grow the registry or the scrape."""
     for n in range(MAX_LABEL_VALUES + 6):
-        post(server, f'query Named{n} {{ place(ref: "hama") {{ slug }} }}')
+        ask(server, f'query Named{n} {{ place(ref: "hama") {{ slug }} }}')
     names = {
         s.labels["operation"]
         for s in scrape(server.url)
