@@ -86,7 +86,11 @@ def main(
         for server in servers:
             interrupt(server, timeout=20)
         asyncio.run(drop_database(admin_dsn, dsn))
-    report |= {"rss_start_mb": start_rss, "rss_end_mb": end_rss, **spec}
+    report |= {
+        "rss_start_mb": [round(mb, 1) for mb in start_rss],
+        "rss_end_mb": [round(mb, 1) for mb in end_rss],
+        **spec,
+    }
     report.pop("key")
     text = markdown(report)
     click.echo(text)
