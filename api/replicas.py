@@ -4,9 +4,12 @@ fallback.
 Policies:
 
 - **What goes where.** A GraphQL query over HTTP reads from a usable replica (in turn), else
-  from the primary. Writes and a mutation's answer, WebSocket operations, LISTEN, the
-  projector and API keys stay on the primary: a subscriber is woken when the primary's
-  projection moves, which a replica may not have replayed yet.
+  from the primary; so does a subscriber's catch-up (the pages it reads from the database
+  when it resumes from an old cursor or falls behind the ring), from a replica that has
+  replayed what it asks for. Writes and a mutation's answer, the queries of WebSocket and
+  event-stream operations, the live rows a subscription is woken with, LISTEN, the projector
+  and API keys stay on the primary: a subscriber is woken when the primary's projection
+  moves, which a replica may not have replayed yet.
 - **Usable** means: its pool opened, its last check answered (every ``CHECK_SECONDS``, each
   within ``CHECK_TIMEOUT``), and it has not been behind the primary's projected position for
   longer than ``FRONTLINE_READ_MAX_LAG_SECONDS``. A replica that stops answering or lags is
@@ -57,6 +60,7 @@ class Replica:
     up: bool = False
     position: int | None = None  # its rm.tracking at the last check
     behind_since: float | None = None  # since when it has been behind the primary
+    reads: int = 0  # requests and catch-up pages sent to it
 
     def usable(self, now: float, max_lag_seconds: float) -> bool:
         if not self.up or self.pool is None:
@@ -83,14 +87,21 @@ class ReadPools:
         self.max_lag_seconds = max_lag_seconds
         self._turn = 0
 
-    def choose(self) -> Any:
-        """The pool a query reads from: the next usable replica's, else the primary's."""
+    def choose(self, holding: int = 0) -> Any:
+        """The pool a query reads from: the next usable replica's (that has replayed
+        position ``holding``, at its last check), else the primary's."""
         now = time.monotonic()
-        usable = [r for r in self.replicas if r.usable(now, self.max_lag_seconds)]
+        usable = [
+            r
+            for r in self.replicas
+            if r.usable(now, self.max_lag_seconds) and (r.position or 0) >= holding
+        ]
         if not usable:
             return self.primary
         self._turn = (self._turn + 1) % len(usable)
-        return usable[self._turn].pool
+        chosen = usable[self._turn]
+        chosen.reads += 1
+        return chosen.pool
 
     def is_replica(self, pool: Any) -> bool:
         return pool is not self.primary
@@ -102,6 +113,7 @@ class ReadPools:
                 "replica": r.name,
                 "usable": r.usable(now, self.max_lag_seconds),
                 "position": r.position,
+                "reads": r.reads,
             }
             for r in self.replicas
         ]

@@ -57,6 +57,7 @@ def create_server(settings: Settings) -> Starlette:
             max_lag_seconds=settings.read_max_lag_seconds,
         )
         checking = asyncio.create_task(reads.run(stop), name="replicas")
+        broadcaster.catch_up_pool = lambda upto: reads.choose(holding=upto)
         try:
             yield {
                 "resources": Resources(

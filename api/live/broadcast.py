@@ -12,7 +12,8 @@ Policies (what keeps subscriptions exact, bounded and stall-free):
   ``asyncio.Event``: a queue of size one that never grows). It never awaits a subscriber.
 - **Each subscriber keeps its own cursor.** Woken, it reads the rows after its cursor from
   the ring; if the ring has moved past it (it was slow, or it resumes from an old cursor),
-  it reads that stretch from the database, a page at a time, then joins the ring again. So
+  it reads that stretch from the database, a page at a time (from a streaming replica that
+  has replayed it, if there is one: ``catch_up_pool``), then joins the ring again. So
   a slow subscriber costs a few database pages, never memory or other subscribers' time,
   and misses nothing: the ring and the database hold the same rows in the same order.
 - **Exact resumption.** Rows up to the projected position are committed and never change
@@ -86,6 +87,9 @@ class Broadcaster:
         )
         self.entries: Feed[EntryRow] = Feed(Ring(capacity, lambda r: r.key), log_entries)
         self._subscribers: set[asyncio.Event] = set()
+        # Where a subscriber behind the ring reads its pages of rows up to a position: a
+        # streaming replica that has replayed it (api.replicas), else this pool.
+        self.catch_up_pool: Callable[[int], Any] = lambda _upto: self.pool
         # Set (and replaced) each time the projected position moves: what `fresh` waits on.
         self._advanced = asyncio.Event()
 
@@ -196,7 +200,7 @@ class Broadcaster:
         upto = ring.head
         rows = ring.after(cursor, self.page)
         if rows is None:
-            async with self.pool.acquire() as conn:
+            async with self.catch_up_pool(upto).acquire() as conn:
                 rows = await feed.fetch(conn, cursor, upto, self.page)
         return rows, ((upto, END) if len(rows) < self.page else cursor)
 

@@ -5,6 +5,7 @@ stopped mid-stream leaves every read answered by the primary, with no 5xx."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -46,9 +47,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             FRONTLINE_READ_URL=replica,
             FRONTLINE_READ_MAX_LAG_SECONDS=str(MAX_LAG),
             FRONTLINE_LOAD_SAMPLE="true",
+            # A ring of 4 rows: a subscription resuming from further back reads pages from
+            # the database (the catch-up test), not from the ring.
+            FRONTLINE_SUBSCRIPTION_BUFFER="4",
         )
         with spawn_serve(env, log) as server:
+            head = httpx.get(f"{server.url}/healthz", timeout=5).json()["position"]
+            assert head > 0  # the sample, loaded before the server answers
+            wait_projected(dsn, head)
             wait_usable(server.url, True)
+            wait_replayed(server.url, head)
             yield Setup(pair, dsn, replica, writer, server)
 
 
@@ -64,6 +72,14 @@ def wait_usable(url: str, usable: bool, seconds: float = 30) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"the replica never became {'usable' if usable else 'bypassed'}")
+
+
+def wait_replayed(url: str, position: int, seconds: float = 30) -> None:
+    """Until the server's last check of the replica saw it at ``position`` or later."""
+    deadline = time.monotonic() + seconds
+    while (replicas(url)[0]["position"] or 0) < position:
+        assert time.monotonic() < deadline, "the replica never replayed the sample"
+        time.sleep(0.1)
 
 
 def ask(setup: Setup, query: str) -> Any:
@@ -139,6 +155,35 @@ def test_queries_read_from_the_replica_and_a_lagging_one_is_bypassed(setup: Setu
     later, position = register_actor(setup)
     body = ask(setup, f'{{ fresh(position: {position}) {{ actor(ref: "{later}") {{ slug }} }} }}')
     assert body == {"data": {"fresh": {"actor": {"slug": later}}}}
+
+
+def test_a_subscription_resuming_from_an_old_cursor_catches_up_from_the_replica(
+    setup: Setup,
+) -> None:
+    """From position 0, most incidents are older than the broadcaster's ring of 4: their
+    pages come from the database, here the replica (it has replayed them all)."""
+    from websockets.sync.client import connect  # noqa: PLC0415 - this test only
+
+    total = int(asyncio.run(_execute(setup.primary, "SELECT count(*) FROM rm.incidents")))
+    assert total >= 10  # the sample's incidents (its other events register places and actors)
+    # Pages go to a replica only once it is seen to hold all they ask for (the tests above
+    # have just written).
+    wait_replayed(setup.server.url, httpx.get(f"{setup.server.url}/healthz").json()["position"])
+    before = replicas(setup.server.url)[0]["reads"]
+    subscription = 'subscription { incidents(after: "0") { cursor } }'
+    ws = setup.server.url.replace("http://", "ws://") + "/graphql"
+    with connect(ws, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+        payload = {"query": subscription}
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        cursors = []
+        while len(cursors) < total:
+            message = json.loads(socket.recv(timeout=10))
+            assert message["type"] == "next", message
+            cursors.append(int(message["payload"]["data"]["incidents"]["cursor"]))
+    assert cursors == sorted(set(cursors))  # in log order, once each
+    assert replicas(setup.server.url)[0]["reads"] > before
 
 
 def test_a_replica_stopped_mid_stream_leaves_reads_to_the_primary_without_5xx(
