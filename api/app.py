@@ -93,6 +93,13 @@ class Resources:
     metrics: Metrics = field(default_factory=Metrics)
     # Where HTTP queries read from: streaming replicas, else the primary (api.replicas).
     reads: ReadPools | None = None
+    # The database's figures for /metrics, /readyz and /healthz's leader: a connection of
+    # their own, so a flood of /healthz cannot time /readyz out (None: health_pool's).
+    figures_pool: Pool | None = None
+
+    @property
+    def probe_pool(self) -> Pool:
+        return self.figures_pool or self.health_pool
 
 
 class State(TypedDict):
@@ -170,7 +177,7 @@ async def healthz(request: Request) -> JSONResponse:
     if not detailed:
         return JSONResponse({"status": "ok"})
     subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
-    figures = await found.metrics.figures(pool)  # read at most once a second
+    figures = await found.metrics.figures(found.probe_pool)  # read at most once a second
     return JSONResponse(
         {
             "status": "ok",
@@ -199,7 +206,7 @@ async def readyz(request: Request) -> JSONResponse:
     """200 while PostgreSQL answers and the projection is at most
     FRONTLINE_READY_MAX_LAG_SECONDS behind; 503 with the reason otherwise (api.metrics)."""
     found = resources(request)
-    figures = await found.metrics.figures(found.health_pool)
+    figures = await found.metrics.figures(found.probe_pool)
     if figures is None:
         return JSONResponse({"status": "unavailable", "reason": "database"}, 503)
     limit = found.settings.ready_max_lag_seconds
@@ -216,8 +223,8 @@ async def metrics(request: Request) -> Response:
     if not found.settings.open_reads:
         try:
             principal = await request_principal(request, found.health_pool)
-        except _HEALTH_FAILURES:
-            principal = None
+        except _HEALTH_FAILURES:  # a key can't be checked: say so, not "unauthorized"
+            return refusal(503, "UNAVAILABLE", "the database is unavailable; retry shortly")
         if principal is None:
             return refusal(401, "UNAUTHENTICATED", "an API key is required for /metrics")
     return Response(await found.metrics.render(found), media_type=CONTENT_TYPE)

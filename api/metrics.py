@@ -15,10 +15,12 @@ Prometheus' text format (prometheus-client), and the liveness and readiness prob
 
 Bounds (a scrape is a way in like any other):
 - Label values that clients choose (operation names, and error codes for good measure) are
-  capped at ``MAX_LABEL_VALUES`` distinct values each; past it they count as ``(other)``. So
-  the registry, and each scrape's size, stay bounded whatever names a client sends.
-- The database's figures are read at most once a second per process, by one scrape at a time,
-  on /healthz's own small pool, with a two-second timeout; other scrapes get the last read.
+  kept only if they are names of at most 64 characters, and only the first
+  ``MAX_LABEL_VALUES`` distinct ones; anything else counts as ``(other)``. So the registry,
+  and each scrape's size, stay bounded whatever names a client sends.
+- The database's figures are read at most once a second per process, one read at a time, on
+  a connection of their own (so a flood of /healthz cannot time /readyz out), with a
+  two-second timeout; a scrape's text is made at most once a second too.
 
 Each process has its own registry: under ``serve --workers N`` a scrape is answered by the
 worker it lands on (``frontline_process_info`` names it); the database's figures are the
@@ -29,22 +31,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from api.middleware import DEADLINE_PASSED
 from readmodel.connections import DATABASE_DOWN
 from readmodel.events import HEAD
 from readmodel.projector import LOCK_KEY
 
 MAX_LABEL_VALUES: Final = 64
+NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 OTHER: Final = "(other)"
+UNAVAILABLE: Final = "UNAVAILABLE"
 SNAPSHOT_SECONDS: Final = 1.0
 READ_SECONDS: Final = 2.0  # the most a scrape waits for the database
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
@@ -74,10 +81,13 @@ _UNANSWERED: tuple[type[Exception], ...] = (*DATABASE_DOWN, asyncpg.PostgresErro
 
 @dataclass
 class RequestOperation:
-    """What the request being answered runs, once GraphQL knows (api.graphql.prepared)."""
+    """What the request being answered runs, once GraphQL knows (api.graphql.prepared), the
+    replica it reads from (api.replicas; None: the primary) and its errors' codes."""
 
     type: str = "none"  # nothing executed: a malformed or invalid request
     name: str = ""
+    replica: Any = None
+    codes: list[str] = field(default_factory=list)
 
 
 CURRENT: ContextVar[RequestOperation | None] = ContextVar("frontline_operation", default=None)
@@ -88,6 +98,24 @@ def note_operation(kind: str, name: str | None) -> None:
     found = CURRENT.get()
     if found is not None:
         found.type, found.name = kind, name or ""
+
+
+def note_replica(pool: Any) -> None:
+    """Record the replica's pool the request reads from (None: the primary from now on)."""
+    found = CURRENT.get()
+    if found is not None:
+        found.replica = pool
+
+
+def note_codes(errors: Any) -> None:
+    found = CURRENT.get()
+    if found is not None:
+        found.codes += [str((e.get("extensions") or {}).get("code")) for e in errors or ()]
+
+
+def cancelled_code(scope: Mapping[str, Any]) -> str:
+    """Why a request was stopped: its deadline (TIMEOUT) or its client hung up."""
+    return "TIMEOUT" if scope.get(DEADLINE_PASSED) else "CLIENT_GONE"
 
 
 @dataclass(frozen=True)
@@ -111,7 +139,10 @@ async def database_figures(conn: Any) -> DatabaseFigures:
 
 
 class Capped:
-    """Label values as given until ``limit`` distinct ones were seen, then ``(other)``."""
+    """Label values as given — if they are names (``NAME``: a GraphQL name or an error code of
+    at most 64 characters) — until ``limit`` distinct ones were seen; anything else
+    ``(other)``. So a label costs at most 64 bytes, and a scrape stays small whatever names a
+    client sends (a single-token name may otherwise be as long as a request body)."""
 
     def __init__(self, limit: int = MAX_LABEL_VALUES) -> None:
         self.limit = limit
@@ -120,7 +151,7 @@ class Capped:
     def __call__(self, value: str) -> str:
         if value in self.seen:
             return value
-        if len(self.seen) >= self.limit:
+        if len(self.seen) >= self.limit or not (value == "" or NAME.fullmatch(value)):
             return OTHER
         self.seen.add(value)
         return value
@@ -186,11 +217,16 @@ class Metrics:
         )
         self._snapshot: tuple[float, DatabaseFigures | None] = (float("-inf"), None)
         self._reading = asyncio.Lock()
+        self._rendered: tuple[float, bytes] = (float("-inf"), b"")
+        self._rendering = asyncio.Lock()
 
     # -- recorded as requests are answered ------------------------------------------------------
 
     def observe(self, operation: RequestOperation, seconds: float) -> None:
-        self.requests.labels(operation.type, self._names(operation.name)).observe(seconds)
+        """A request's time, by what it ran; a subscription over HTTP (an event stream)
+        is left out: its time is how long its client followed it."""
+        if operation.type != "subscription":
+            self.requests.labels(operation.type, self._names(operation.name)).observe(seconds)
 
     def count_errors(self, errors: list[dict[str, Any]] | None) -> None:
         for error in errors or ():
@@ -216,6 +252,15 @@ class Metrics:
             return figures
 
     async def render(self, resources: Any) -> bytes:
+        """The scrape's text, made at most once a second (other scrapes get the last one)."""
+        async with self._rendering:
+            made, text = self._rendered
+            if time.monotonic() - made >= SNAPSHOT_SECONDS:
+                text = await self._render(resources)
+                self._rendered = (time.monotonic(), text)
+            return text
+
+    async def _render(self, resources: Any) -> bytes:
         gauges = self._gauges
         gauges["frontline_subscriptions"].set(resources.broadcaster.subscribers)
         stats = resources.fanout.stats()
@@ -227,7 +272,7 @@ class Metrics:
         gauges["frontline_db_pool_max"].set(pool.get_max_size())
         for replica in [] if resources.reads is None else resources.reads.stats():
             self.replica_usable.labels(str(replica["replica"])).set(bool(replica["usable"]))
-        figures = await self.figures(resources.health_pool)
+        figures = await self.figures(resources.probe_pool)
         gauges["frontline_database_up"].set(figures is not None)
         if figures is not None:
             gauges["frontline_log_position"].set(figures.position)

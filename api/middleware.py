@@ -33,6 +33,10 @@ TIMEOUT: Final = "TIMEOUT"
 TOO_MANY_MESSAGES: Final = 4429
 
 
+# Set in a request's scope by RequestDeadline before it stops the request (api.metrics).
+DEADLINE_PASSED: Final = "frontline.deadline_passed"
+
+
 class RequestDeadline:
     """Give each HTTP request ``seconds``; stop its work when its client disconnects. A
     subscription over Server-Sent Events (``Accept: text/event-stream``) lives as long as
@@ -84,6 +88,7 @@ class RequestDeadline:
         try:
             done, _ = await asyncio.wait({handler}, timeout=seconds)
             if handler not in done:
+                scope[DEADLINE_PASSED] = True  # for /metrics: a TIMEOUT, not a hang-up
                 handler.cancel()
                 with suppress(asyncio.CancelledError):
                     await handler

@@ -59,13 +59,27 @@ class Replica:
     pool: Any = None
     up: bool = False
     position: int | None = None  # its rm.tracking at the last check
-    behind_since: float | None = None  # since when it has been behind the primary
-    reads: int = 0  # requests and catch-up pages sent to it
+    # The primary's projected position it has yet to reach, and since when: its lag in time.
+    # Re-armed each time it is reached, so a replica a few positions behind under a steady
+    # stream of writes (always behind by the last moment's) counts as lagging by that moment,
+    # not since the writes began.
+    target: int | None = None
+    target_since: float = 0.0
+    reads: int = 0  # times a request or a catch-up page was sent to it
 
     def usable(self, now: float, max_lag_seconds: float) -> bool:
         if not self.up or self.pool is None:
             return False
-        return self.behind_since is None or now - self.behind_since <= max_lag_seconds
+        return self.target is None or now - self.target_since <= max_lag_seconds
+
+    def saw(self, position: int, primary: int, now: float) -> None:
+        """A check found it at ``position`` while the primary's projection was at
+        ``primary``."""
+        self.up, self.position = True, position
+        if self.target is not None and position >= self.target:
+            self.target = None  # reached what it lagged behind
+        if self.target is None and position < primary:
+            self.target, self.target_since = primary, now
 
 
 class ReadPools:
@@ -106,6 +120,13 @@ class ReadPools:
     def is_replica(self, pool: Any) -> bool:
         return pool is not self.primary
 
+    def bypass(self, pool: Any) -> None:
+        """A request found the replica of ``pool`` gone: skip it until a check finds it back."""
+        for replica in self.replicas:
+            if replica.pool is pool and replica.up:
+                logger.warning("replica %s bypassed: a query found it gone", replica.name)
+                replica.up = False
+
     def stats(self) -> list[dict[str, object]]:
         now = time.monotonic()
         return [
@@ -138,13 +159,13 @@ class ReadPools:
                 logger.warning("replica %s bypassed: %s", replica.name, error or type(error))
             replica.up, replica.position = False, replica.position or 0
             return
+        except Exception:  # e.g. a malformed URL: never fatal, never silent
+            logger.exception("replica %s bypassed: its check failed", replica.name)
+            replica.up, replica.position = False, replica.position or 0
+            return
         if not replica.up:
             logger.info("replica %s answers", replica.name)
-        replica.up, replica.position = True, position
-        if position >= self._primary_position():
-            replica.behind_since = None
-        elif replica.behind_since is None:
-            replica.behind_since = time.monotonic()
+        replica.saw(position, self._primary_position(), time.monotonic())
 
     async def close(self) -> None:
         for replica in self.replicas:

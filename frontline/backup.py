@@ -33,6 +33,12 @@ BATCH: Final = 1000
 # body (1 MiB by default) of JSON, a few times that once escaped; a longer line is refused
 # before it is read whole.
 MAX_LINE: Final = 16 * 1024 * 1024
+EXPORT_LINE_START: Final = b'{"position": '  # how `_line`'s JSON begins
+#: The event an export says sits at a position, to tell a copy of this log from another's.
+SELECT_AT: Final = (
+    "SELECT originator_id, originator_version FROM public.frontline_events"
+    " WHERE notification_id = $1"
+)
 
 #: A consistent snapshot of the log after a position, in order (read inside a REPEATABLE READ
 #: transaction). Positions are gapless and never reused, so "after N" is exactly what is new.
@@ -84,30 +90,33 @@ async def export_head(conn: Any, after: int = 0) -> int:
     return max(0, int(await conn.fetchval(HEAD)) - after)
 
 
-def last_position(backup: IO[bytes], max_line: int = MAX_LINE) -> tuple[int, int]:
-    """The position of the last whole line of an export open for reading and writing, and
-    the length up to the end of it: a line cut short (an append that was killed) ends
-    past it. 0 for an empty file. Reads backwards from the end, at most ``max_line`` bytes
-    for the last line; `BackupError` if the file does not end with an exported event."""
+def last_event(backup: IO[bytes], max_line: int = MAX_LINE) -> tuple[dict[str, Any] | None, int]:
+    """The event on the last whole line of an export open for reading and writing (None for
+    an empty file), and the length up to the end of it: a line cut short (an append that was
+    killed) ends past it. Reads backwards from the end, at most ``max_line`` bytes for the
+    last line. `BackupError` if the file does not end with an exported event, or holds no
+    whole line and does not begin like one (so `--append` never empties a file that is not
+    an export, given by mistake)."""
     end = backup.seek(0, 2)
     if end == 0:
-        return 0, 0
+        return None, 0
     start = max(0, end - max_line - 2)
     backup.seek(start)
     tail = backup.read(end - start)
     whole = tail[: tail.rfind(b"\n") + 1]  # up to the last newline: the rest is cut short
     if not whole:
-        if start == 0:  # a lone line cut short: nothing whole yet
-            return 0, 0
+        if start == 0 and tail.startswith(EXPORT_LINE_START):  # one line cut short
+            return None, 0
+        if start == 0:
+            raise BackupError("it is not an export: its first line is not an exported event")
         raise BackupError(f"the last line is longer than {max_line} bytes")
     previous = whole[:-1].rfind(b"\n")
     if previous < 0 and start > 0:
         raise BackupError(f"the last line is longer than {max_line} bytes")
     try:
-        position = _parse(whole[previous + 1 :], 0)["position"]
+        return _parse(whole[previous + 1 :], 0), start + len(whole)
     except BackupError:
         raise BackupError("its last line is not an exported event") from None
-    return int(position), start + len(whole)
 
 
 async def import_log(conn: Any, lines: Iterable[bytes], progress: Progress | None = None) -> int:

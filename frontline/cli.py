@@ -32,12 +32,13 @@ from frontline import logs
 from frontline.acled_cli import import_acled_command
 from frontline.acled_export import export_acled
 from frontline.backup import (
+    SELECT_AT,
     BackupError,
     bounded_lines,
     export_head,
     export_log,
     import_log,
-    last_position,
+    last_event,
 )
 from frontline.baseline import MAX_BYTES as BASELINE_MAX_BYTES
 from frontline.baseline import (
@@ -391,24 +392,28 @@ def _export_appending(dsn: str, output: Path) -> int:
         except BlockingIOError:
             raise click.ClickException(f"another export is appending to {output}") from None
         try:
-            after, whole = last_position(backup)
+            last, whole = last_event(backup)
         except BackupError as error:
             raise click.ClickException(f"{output}: {error}") from None
-        backup.truncate(whole)
-        backup.seek(whole)
+        after = 0 if last is None else int(last["position"])
 
         async def run() -> int:
             await migrate(dsn)
             conn = await asyncpg.connect(dsn)
             try:
-                if after > await export_head(conn):
+                if last is not None and not await _same_event(conn, last):
                     raise click.ClickException(
-                        f"{output} ends at position {after}, past this log's last: "
-                        "it is a copy of another log"
+                        f"{output} ends with an event this log does not hold at position "
+                        f"{after}: it is a copy of another log"
                     )
+                backup.truncate(whole)  # a last line cut short is written again
+                backup.seek(whole)
                 out = io.TextIOWrapper(backup, encoding="utf-8", newline="")
                 try:
-                    return await _export_ndjson(conn, out, after)
+                    written = await _export_ndjson(conn, out, after)
+                    out.flush()
+                    os.fsync(backup.fileno())  # on disk before we say so
+                    return written
                 except BaseException:
                     out.flush()
                     backup.truncate(whole)
@@ -419,6 +424,15 @@ def _export_appending(dsn: str, output: Path) -> int:
                 await conn.close()
 
         return asyncio.run(run())
+
+
+async def _same_event(conn: Any, event: dict[str, Any]) -> bool:
+    """Whether this log holds ``event`` (from an export) at its position."""
+    row = await conn.fetchrow(SELECT_AT, event["position"])
+    return row is not None and (row["originator_id"], row["originator_version"]) == (
+        event["originator_id"],
+        event["originator_version"],
+    )
 
 
 def _instant(text: str | None, option: str) -> datetime | None:

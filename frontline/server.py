@@ -39,6 +39,7 @@ def create_server(settings: Settings) -> Starlette:
         await _rebuild_if_outdated(dsn)
         pool = await create_pool(dsn, statement_timeout_ms=settings.statement_timeout_ms)
         health_pool = await create_pool(dsn, min_size=1, max_size=2, statement_timeout_ms=2_000)
+        figures_pool = await create_pool(dsn, min_size=1, max_size=1, statement_timeout_ms=2_000)
         # Construction connects (psycopg), so keep it off the event loop.
         application = await asyncio.to_thread(Frontline, eventsourcing_env(dsn))
         stop = asyncio.Event()
@@ -71,6 +72,7 @@ def create_server(settings: Settings) -> Starlette:
                     health_pool=health_pool,
                     importers={"acled": AcledImporter(pool, application)},
                     reads=reads,
+                    figures_pool=figures_pool,
                 )
             }
         finally:
@@ -83,6 +85,7 @@ def create_server(settings: Settings) -> Starlette:
             await asyncio.to_thread(application.close)
             await pool.close()
             await health_pool.close()
+            await figures_pool.close()
 
     graphql = FrontlineGraphQL(
         schema,

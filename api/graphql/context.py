@@ -17,6 +17,7 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth import Principal, Role, still_valid
 from api.graphql.errors import forbidden, unauthenticated
 from api.live.broadcast import Broadcaster
+from api.metrics import note_replica
 from domain.application import Frontline
 from readmodel import queries as q
 
@@ -70,6 +71,13 @@ class Context:
     metrics: Metrics | None = None
     # The primary's pool while `pool` is a streaming replica's (api.replicas), else None.
     primary: Any = None
+    # The log position this request has seen its replica reach (api.graphql.freshness).
+    replica_reached: int = 0
+
+    @cached_property
+    def reaching(self) -> asyncio.Lock:
+        """Held while the request waits for its replica to reach a position."""
+        return asyncio.Lock()
 
     @property
     def on_replica(self) -> bool:
@@ -79,6 +87,7 @@ class Context:
         """Read from the primary from now on: a mutation's answer must see its own write."""
         if self.on_replica:
             self.pool = self.primary
+            note_replica(None)
             for loader in ("place_loader", "actor_loader", "incident_loader"):
                 self.__dict__.pop(loader, None)  # made on the replica's pool
 

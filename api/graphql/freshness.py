@@ -47,8 +47,22 @@ async def reach(info: Info, position: int, timeout_ms: int = MAX_WAIT_MS) -> Non
 
 
 async def known_read(info: Info, known_at: datetime | None, known_at_position: int | None) -> Known:
-    """``known()``, and on a replica, once it has replayed that position (else STALE)."""
+    """``known()``, and on a replica, once it has replayed that position (else STALE).
+
+    A position the primary has not projected yet is answered at once, as the primary would
+    (with what it holds). One request waits once, however many of its fields ask: the
+    position it has seen the replica reach is kept on the context, and the fields of a
+    list (`places { nodes { control(knownAtPosition:) } }`) take turns, so a request
+    costs one poller, not one a field."""
     found = known(known_at, known_at_position)
-    if isinstance(found, int) and info.context.on_replica:
-        await reach(info, found)
+    context = info.context
+    if not isinstance(found, int) or not context.on_replica or found <= context.replica_reached:
+        return found
+    broadcaster = context.broadcaster
+    if broadcaster is not None and found > broadcaster.head:
+        return found
+    async with context.reaching:
+        if found > context.replica_reached:
+            await reach(info, found)
+            context.replica_reached = found
     return found

@@ -43,7 +43,15 @@ from api.graphql.over_http import (
 )
 from api.graphql.prepared import PreparingSchema
 from api.live.fanout import operation_names, operation_type, plan
-from api.metrics import CURRENT, RequestOperation, note_operation
+from api.metrics import (
+    CURRENT,
+    UNAVAILABLE,
+    RequestOperation,
+    cancelled_code,
+    note_codes,
+    note_operation,
+    note_replica,
+)
 from api.middleware import TIMEOUT
 from readmodel.connections import DATABASE_DOWN
 from readmodel.projector import projected_position
@@ -277,18 +285,34 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         started, operation = time.perf_counter(), RequestOperation()
         token = CURRENT.set(operation)
         try:
+            response = await self._answer(request, scope)
+            replica = operation.replica
+            if replica is not None and operation.type == "query" and UNAVAILABLE in operation.codes:
+                # The replica it read from went away under it: once more on the primary
+                # (a query writes nothing), and the replica is bypassed from now on.
+                scope["state"]["resources"].reads.bypass(replica)
+                operation.replica, operation.codes = None, []
+                response = await self._answer(request, scope)
+            await response(scope, receive, send)
+        except asyncio.CancelledError:  # stopped by api.middleware.RequestDeadline
+            metrics.count_errors([{"extensions": {"code": cancelled_code(scope)}}])
+            raise
+        finally:
+            CURRENT.reset(token)
+            metrics.observe(operation, time.perf_counter() - started)
+
+    async def _answer(self, request: Request, scope: Scope) -> Response:
+        try:
             response = await self._answer_prepared(request) if _plain_post(scope) else None
             if response is None:
                 response = await self.run(request)
         except Refused as refused:
-            response = refused.response
+            return refused.response
         except HTTPException as error:
+            metrics = scope["state"]["resources"].metrics
             metrics.count_errors([{"extensions": {"code": "BAD_REQUEST"}}])
-            response = error_response(error.status_code, "BAD_REQUEST", error.reason)
-        finally:
-            CURRENT.reset(token)
-        await response(scope, receive, send)
-        metrics.observe(operation, time.perf_counter() - started)
+            return error_response(error.status_code, "BAD_REQUEST", error.reason)
+        return response
 
     async def _answer_prepared(self, request: Request) -> Response | None:
         """A JSON POST of a text the schema has validated before (api.graphql.prepared),
@@ -337,6 +361,7 @@ class FrontlineGraphQL(GraphQL[Context, None]):
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         response = await super().process_result(request, result)
         request.state.resources.metrics.count_errors(response.get("errors"))
+        note_codes(response.get("errors"))
         if is_request_error(result.data, result.errors):
             # Nothing ran: a 400 with no `data` for clients of application/graphql-response
             # +json (api.graphql.over_http.GraphQLMedia sets the status).
@@ -378,6 +403,8 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         read_pool = pool
         if reads is not None and isinstance(request, Request) and not streams:
             read_pool = reads.choose()
+            if read_pool is not pool:
+                note_replica(read_pool)  # a query that finds it gone runs again on the primary
 
         async def projected() -> int:  # of the pool the request reads from now
             async with context.pool.acquire() as conn:

@@ -32,6 +32,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 import asyncpg
 
 from api.live.ring import Ring
+from readmodel.connections import DATABASE_DOWN
 from readmodel.projector import PROJECTED_CHANNEL, projected_position
 from readmodel.queries.entries import EntryRow, log_entries
 from readmodel.queries.live import END, ControlChangeRow, Key, NewIncident, control_changes
@@ -200,8 +201,16 @@ class Broadcaster:
         upto = ring.head
         rows = ring.after(cursor, self.page)
         if rows is None:
-            async with self.catch_up_pool(upto).acquire() as conn:
-                rows = await feed.fetch(conn, cursor, upto, self.page)
+            pool = self.catch_up_pool(upto)
+            try:
+                async with pool.acquire() as conn:
+                    rows = await feed.fetch(conn, cursor, upto, self.page)
+            except DATABASE_DOWN:
+                if pool is self.pool:
+                    raise
+                # A replica that went away since its last check: this page from the primary.
+                async with self.pool.acquire() as conn:
+                    rows = await feed.fetch(conn, cursor, upto, self.page)
         return rows, ((upto, END) if len(rows) < self.page else cursor)
 
 

@@ -116,9 +116,17 @@ def test_the_projector_named_by_healthz_is_the_servers_child(server: Server) -> 
 
 
 def test_operation_names_clients_choose_are_capped(server: Server) -> None:
-    """A client sending ever new operation names cannot grow the registry or the scrape."""
+    """A client sending ever new operation names, or long ones, cannot grow the registry or
+    the scrape: a name past 64 characters is never a label, and past the first 64 names
+    every other is `(other)`."""
+    long = "L" + "o" * 20_000  # one token: within the parser's bounds
+    ask(server, f'query {long} {{ place(ref: "hama") {{ slug }} }}')
     for n in range(MAX_LABEL_VALUES + 6):
         ask(server, f'query Named{n} {{ place(ref: "hama") {{ slug }} }}')
+    time.sleep(1.1)  # a scrape's text is made at most once a second
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert long[:100] not in text
+    assert len(text) < 200_000
     names = {
         s.labels["operation"]
         for s in scrape(server.url)
@@ -134,6 +142,7 @@ def test_websockets_open_are_counted(server: Server) -> None:
     with connect(server.ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         ws.send('{"type": "connection_init", "payload": {}}')
         assert "connection_ack" in ws.recv(timeout=5)
+        time.sleep(1.1)  # a scrape's text is made at most once a second
         assert value(scrape(server.url), "frontline_websockets_open") >= 1
 
 

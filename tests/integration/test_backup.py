@@ -4,6 +4,7 @@ the same log (positions, record times, bytes) and the same answer to every asOf/
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import subprocess
 from collections.abc import Iterator
@@ -370,18 +371,49 @@ async def test_append_writes_again_a_last_line_a_killed_run_cut_short(
     assert copy.read_bytes() == whole
 
 
-def test_append_refuses_a_copy_of_another_log(database_dsn: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"position": 10_000},  # ends past this log's last position
+        {"originator_version": 99},  # ends within it, with an event this log does not hold
+    ],
+)
+def test_append_refuses_a_copy_of_another_log(
+    database_dsn: str, tmp_path: Path, change: dict[str, int]
+) -> None:
     record_sample_and_corrections(database_dsn)
     copy = tmp_path / "copy.ndjson"
     assert frontline(database_dsn, "export", "-o", str(copy)).returncode == 0
     lines = copy.read_text(encoding="utf-8").splitlines()
-    last = json.loads(lines[-1])
-    copy.write_text("\n".join([*lines, json.dumps(last | {"position": 10_000})]) + "\n")
+    lines[-1] = json.dumps(json.loads(lines[-1]) | change)
+    copy.write_text("\n".join(lines) + "\n")
     before = copy.read_bytes()
     refused = frontline(database_dsn, "export", "--append", "-o", str(copy))
     assert refused.returncode == 1
-    assert "past this log's last" in refused.stderr
+    assert "it is a copy of another log" in refused.stderr
     assert copy.read_bytes() == before
+
+
+def test_append_refuses_a_file_that_is_not_an_export(database_dsn: str, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"an analyst's notes, no newline at the end")
+    refused = frontline(database_dsn, "export", "--append", "-o", str(notes))
+    assert refused.returncode == 1
+    assert "not an export" in refused.stderr
+    assert notes.read_bytes() == b"an analyst's notes, no newline at the end"
+
+
+def test_a_second_appender_is_refused_while_one_holds_the_file(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    record_sample_and_corrections(database_dsn)
+    copy = tmp_path / "copy.ndjson"
+    with copy.open("ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running `export --append` holds
+        refused = frontline(database_dsn, "export", "--append", "-o", str(copy))
+    assert refused.returncode == 1
+    assert "another export is appending" in refused.stderr
+    assert copy.read_bytes() == b""
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from frontline.backup import BackupError, bounded_lines, last_position
+from frontline.backup import BackupError, bounded_lines, last_event
 
 
 def event(position: int, pad: int = 0) -> bytes:
@@ -32,21 +32,34 @@ def test_lines_within_the_limit_are_read_and_a_longer_one_is_refused_unread() ->
         next(lines)
 
 
-def test_the_last_whole_line_gives_the_position_to_append_after() -> None:
+def position(data: bytes, **bounds: int) -> tuple[int | None, int]:
+    found, end = last_event(io.BytesIO(data), **bounds)
+    return (None if found is None else found["position"]), end
+
+
+def test_the_last_whole_line_gives_the_event_to_append_after() -> None:
     whole = event(1) + event(2)
-    assert last_position(io.BytesIO(b"")) == (0, 0)
-    assert last_position(io.BytesIO(whole)) == (2, len(whole))
+    assert position(b"") == (None, 0)
+    assert position(whole) == (2, len(whole))
     cut = whole + event(3)[:20]
-    assert last_position(io.BytesIO(cut)) == (2, len(whole))
-    assert last_position(io.BytesIO(event(1)[:20])) == (0, 0)
+    assert position(cut) == (2, len(whole))
+    assert position(event(1)[:20]) == (None, 0)  # one line cut short: nothing whole yet
 
 
 def test_a_last_line_longer_than_the_limit_is_refused() -> None:
     data = event(1) + event(2, pad=500)
     with pytest.raises(BackupError, match="longer than 400 bytes"):
-        last_position(io.BytesIO(data), max_line=400)
+        position(data, max_line=400)
 
 
-def test_a_file_that_does_not_end_with_an_event_is_refused() -> None:
+@pytest.mark.parametrize("data", [b"hello\n", event(1) + b"not json\n"])
+def test_a_file_that_does_not_end_with_an_event_is_refused(data: bytes) -> None:
     with pytest.raises(BackupError, match="not an exported event"):
-        last_position(io.BytesIO(b"hello\n"))
+        position(data)
+
+
+@pytest.mark.parametrize("data", [b'{"some": "json"}', b"x" * 100])
+def test_a_file_without_a_whole_line_that_is_no_export_is_refused(data: bytes) -> None:
+    """--append must not empty a file given by mistake (it would cut it to its last line)."""
+    with pytest.raises(BackupError, match="not an export"):
+        position(data)
