@@ -87,19 +87,15 @@ class Resources:
     sockets: SocketCount
     # /healthz's own connection: a pool busy with requests must not make the server look down.
     health_pool: Pool
+    # The database's figures for /metrics, /readyz and /healthz's leader: a connection of
+    # their own, so a flood of /healthz cannot time /readyz out (api.metrics).
+    figures_pool: Pool
     # Importers of datasets' files by name, for the admin's importAcled (api.graphql.imports).
     importers: Mapping[str, DatasetImporter] = field(default_factory=dict)
     # This process's counters and gauges, for GET /metrics.
     metrics: Metrics = field(default_factory=Metrics)
     # Where HTTP queries read from: streaming replicas, else the primary (api.replicas).
     reads: ReadPools | None = None
-    # The database's figures for /metrics, /readyz and /healthz's leader: a connection of
-    # their own, so a flood of /healthz cannot time /readyz out (None: health_pool's).
-    figures_pool: Pool | None = None
-
-    @property
-    def probe_pool(self) -> Pool:
-        return self.figures_pool or self.health_pool
 
 
 class State(TypedDict):
@@ -177,7 +173,7 @@ async def healthz(request: Request) -> JSONResponse:
     if not detailed:
         return JSONResponse({"status": "ok"})
     subscriptions = {"streams": found.broadcaster.subscribers} | found.fanout.stats()
-    figures = await found.metrics.figures(found.probe_pool)  # read at most once a second
+    figures = await found.metrics.figures(found.figures_pool)  # read at most once a second
     return JSONResponse(
         {
             "status": "ok",
@@ -206,7 +202,7 @@ async def readyz(request: Request) -> JSONResponse:
     """200 while PostgreSQL answers and the projection is at most
     FRONTLINE_READY_MAX_LAG_SECONDS behind; 503 with the reason otherwise (api.metrics)."""
     found = resources(request)
-    figures = await found.metrics.figures(found.probe_pool)
+    figures = await found.metrics.figures(found.figures_pool)
     if figures is None:
         return JSONResponse({"status": "unavailable", "reason": "database"}, 503)
     limit = found.settings.ready_max_lag_seconds

@@ -272,7 +272,7 @@ class Metrics:
         gauges["frontline_db_pool_max"].set(pool.get_max_size())
         for replica in [] if resources.reads is None else resources.reads.stats():
             self.replica_usable.labels(str(replica["replica"])).set(bool(replica["usable"]))
-        figures = await self.figures(resources.probe_pool)
+        figures = await self.figures(resources.figures_pool)
         gauges["frontline_database_up"].set(figures is not None)
         if figures is not None:
             gauges["frontline_log_position"].set(figures.position)

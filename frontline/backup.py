@@ -119,6 +119,16 @@ def last_event(backup: IO[bytes], max_line: int = MAX_LINE) -> tuple[dict[str, A
         raise BackupError("its last line is not an exported event") from None
 
 
+async def holds_event(conn: Any, event: dict[str, Any]) -> bool:
+    """Whether this log holds ``event`` (an export's) at its position: a file `--append`
+    would add to is a copy of this log, not another's."""
+    row = await conn.fetchrow(SELECT_AT, event["position"])
+    return row is not None and (row["originator_id"], row["originator_version"]) == (
+        event["originator_id"],
+        event["originator_version"],
+    )
+
+
 async def import_log(conn: Any, lines: Iterable[bytes], progress: Progress | None = None) -> int:
     """Append an exported log to this database's empty log; returns the events imported.
 

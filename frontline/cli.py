@@ -32,11 +32,11 @@ from frontline import logs
 from frontline.acled_cli import import_acled_command
 from frontline.acled_export import export_acled
 from frontline.backup import (
-    SELECT_AT,
     BackupError,
     bounded_lines,
     export_head,
     export_log,
+    holds_event,
     import_log,
     last_event,
 )
@@ -401,7 +401,7 @@ def _export_appending(dsn: str, output: Path) -> int:
             await migrate(dsn)
             conn = await asyncpg.connect(dsn)
             try:
-                if last is not None and not await _same_event(conn, last):
+                if last is not None and not await holds_event(conn, last):
                     raise click.ClickException(
                         f"{output} ends with an event this log does not hold at position "
                         f"{after}: it is a copy of another log"
@@ -424,15 +424,6 @@ def _export_appending(dsn: str, output: Path) -> int:
                 await conn.close()
 
         return asyncio.run(run())
-
-
-async def _same_event(conn: Any, event: dict[str, Any]) -> bool:
-    """Whether this log holds ``event`` (from an export) at its position."""
-    row = await conn.fetchrow(SELECT_AT, event["position"])
-    return row is not None and (row["originator_id"], row["originator_version"]) == (
-        event["originator_id"],
-        event["originator_version"],
-    )
 
 
 def _instant(text: str | None, option: str) -> datetime | None:

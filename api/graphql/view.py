@@ -399,9 +399,12 @@ class FrontlineGraphQL(GraphQL[Context, None]):
         # sockets and event streams stay on the primary, whose projection wakes their
         # subscriptions.
         reads = resources.reads
-        streams = "text/event-stream" in request.headers.get("accept", "").lower()  # SSE
         read_pool = pool
-        if reads is not None and isinstance(request, Request) and not streams:
+        if (
+            reads is not None
+            and isinstance(request, Request)
+            and not _asks_event_stream(request.scope)
+        ):
             read_pool = reads.choose()
             if read_pool is not pool:
                 note_replica(read_pool)  # a query that finds it gone runs again on the primary
@@ -446,15 +449,17 @@ class FrontlineGraphQL(GraphQL[Context, None]):
 
 def _plain_post(scope: Scope) -> bool:
     """A POST of ``application/json`` that does not ask for an event stream."""
-    if scope["method"] != "POST":
+    if scope["method"] != "POST" or _asks_event_stream(scope):
         return False
-    content_type = b""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            content_type = value
-        elif name == b"accept" and b"text/event-stream" in value.lower():
-            return False
+    content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
     return content_type.partition(b";")[0].strip().lower() == b"application/json"
+
+
+def _asks_event_stream(scope: Scope) -> bool:
+    """Whether any Accept header names ``text/event-stream`` (GraphQL over SSE): looser than
+    an exact media-type match, so nothing Strawberry may serve as a stream is taken for a
+    plain query."""
+    return any(k == b"accept" and b"text/event-stream" in v.lower() for k, v in scope["headers"])
 
 
 def socket_key(params: dict[str, object]) -> str | None:

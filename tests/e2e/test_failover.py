@@ -23,6 +23,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from api.metrics import database_figures
+from readmodel.events import HEAD
 from readmodel.projector import LOCK_KEY, projected_position
 from readmodel.rebuild import rebuild
 from tests.support.backlog import INCIDENTS, record_backlog
@@ -177,9 +178,7 @@ async def write_clashes(url: str, key: str, actor: str, names: list[str]) -> Non
 async def log_head(dsn: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
-        return int(
-            await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM frontline_events")
-        )
+        return int(await conn.fetchval(HEAD))
     finally:
         await conn.close()
 

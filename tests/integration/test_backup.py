@@ -230,8 +230,11 @@ def test_import_refuses_a_database_whose_log_is_not_empty(
 
 
 async def _log(dsn: str) -> list[dict[str, Any]]:
+    """The log's rows; none in a database no migration ran in (a restore's target)."""
     conn = await asyncpg.connect(dsn)
     try:
+        if not await conn.fetchval("SELECT to_regclass('public.frontline_events') IS NOT NULL"):
+            return []
         return [dict(r) for r in await conn.fetch(LOG)]
     finally:
         await conn.close()
@@ -303,40 +306,43 @@ def positions(path: Path) -> list[int]:
     return [json.loads(line)["position"] for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def base_and_increment(dsn: str, tmp_path: Path, *slugs: str) -> tuple[Path, Path, int]:
+    """A full export, then ``slugs`` registered, then an export of what came after it: the
+    two files and the base's last position."""
+    record_sample_and_corrections(dsn)
+    base, increment = tmp_path / "base.ndjson", tmp_path / "increment.ndjson"
+    assert frontline(dsn, "export", "-o", str(base)).returncode == 0
+    head = positions(base)[-1]
+    register_actors(dsn, *slugs)
+    exported = frontline(dsn, "export", "--after", str(head), "-o", str(increment))
+    assert exported.returncode == 0, exported.stderr
+    return base, increment, head
+
+
 async def test_an_increment_holds_only_what_is_new_and_restores_with_its_base(
     database_dsn: str, restore_dsn: str, tmp_path: Path
 ) -> None:
-    record_sample_and_corrections(database_dsn)
-    base, increment = tmp_path / "base.ndjson", tmp_path / "increment.ndjson"
-    assert frontline(database_dsn, "export", "-o", str(base)).returncode == 0
-    head = positions(base)[-1]
-    register_actors(database_dsn, "increment-one", "increment-two")
-
-    exported = frontline(database_dsn, "export", "--after", str(head), "-o", str(increment))
-    assert exported.returncode == 0, exported.stderr
+    base, increment, head = base_and_increment(
+        database_dsn, tmp_path, "increment-one", "increment-two"
+    )
     assert positions(increment) == [head + 1, head + 2]
 
     imported = frontline(restore_dsn, "import", str(base), str(increment))
     assert imported.returncode == 0, imported.stderr
-    assert await _log_of(restore_dsn) == await _log_of(database_dsn)
+    assert await _log(restore_dsn) == await _log(database_dsn)
 
 
 async def test_an_increment_without_its_base_or_out_of_order_imports_nothing(
     database_dsn: str, restore_dsn: str, tmp_path: Path
 ) -> None:
-    record_sample_and_corrections(database_dsn)
-    base, increment = tmp_path / "base.ndjson", tmp_path / "increment.ndjson"
-    assert frontline(database_dsn, "export", "-o", str(base)).returncode == 0
-    register_actors(database_dsn, "increment-three")
-    after = str(positions(base)[-1])
-    assert frontline(database_dsn, "export", "--after", after, "-o", str(increment)).returncode == 0
+    base, increment, _ = base_and_increment(database_dsn, tmp_path, "increment-three")
 
     for files in ([increment], [increment, base]):
         refused = frontline(restore_dsn, "import", *map(str, files))
         assert refused.returncode != 0
         assert "gap or is out of order" in refused.stderr
         assert "Traceback" not in refused.stderr
-        assert await _log_of(restore_dsn) == []
+        assert await _log(restore_dsn) == []
 
 
 async def test_append_keeps_a_copy_equal_to_a_full_export(
@@ -431,13 +437,3 @@ def test_export_options_that_do_not_go_together_are_refused(
     refused = frontline(database_dsn, "export", *args)
     assert refused.returncode == 2
     assert message in refused.stderr
-
-
-async def _log_of(dsn: str) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        if not await conn.fetchval("SELECT to_regclass('public.frontline_events') IS NOT NULL"):
-            return []
-        return [dict(r) for r in await conn.fetch(LOG)]
-    finally:
-        await conn.close()
